@@ -1,0 +1,105 @@
+/**
+ * Every error this package raises is an `RpmsgError` (or a subclass) with a stable,
+ * Node-style `code`. The full list is in docs/errors.md; tests assert codes, never messages.
+ *
+ * Mapping to the Linux return values of the seed document:
+ *   -ENOMEM      ENOMEM      try-variants: no free tx buffer
+ *   -ERESTARTSYS ETIMEDOUT   blocking variants: no tx buffer within the timeout (15 s default)
+ *                ABORT_ERR   blocking variants: the caller's AbortSignal fired
+ *   -EMSGSIZE    EMSGSIZE    payload larger than getMtu()
+ *   -EINVAL      EINVAL      RPMSG_ADDR_ANY as src or dst, bad argument
+ *   -ENODEV      ENODEV      the channel, endpoint or remote processor is gone
+ *   -EBUSY       EADDRINUSE  a fixed endpoint address is already taken
+ *   -ENXIO       ENXIO       the transport lacks an optional operation
+ */
+export type RpmsgErrorCode =
+  | 'ENOMEM'
+  | 'ETIMEDOUT'
+  | 'ABORT_ERR'
+  | 'EMSGSIZE'
+  | 'EINVAL'
+  | 'ENODEV'
+  | 'EADDRINUSE'
+  | 'ENXIO'
+  | 'EFAULT'
+  | 'EPIPE'
+  | 'EBADMSG'
+  | 'ENOENT'
+  | 'EALREADY'
+  | VirtqueueViolationCode
+  | ResourceTableErrorCode;
+
+/** Codes of protocol violations by the peer on a virtqueue (the queue is then broken). */
+export type VirtqueueViolationCode =
+  | 'ERR_VQ_AVAIL_IDX' // available index ran more than num ahead of what we consumed
+  | 'ERR_VQ_USED_IDX' // used index ran ahead of what we have in flight
+  | 'ERR_VQ_DESC_ID' // descriptor id >= num
+  | 'ERR_VQ_DESC_REUSED' // a descriptor handed to us while we still hold it / not in flight
+  | 'ERR_VQ_DESC_CHAIN' // NEXT or INDIRECT flag where rpmsg uses single descriptors
+  | 'ERR_VQ_DESC_ADDR' // buffer address/length outside the region or the buffer pool
+  | 'ERR_VQ_DESC_LEN' // descriptor length zero or beyond the limit
+  | 'ERR_VQ_USED_LEN' // used length larger than the buffer posted
+  | 'ERR_VQ_BROKEN'; // an operation on a queue already marked broken
+
+export type ResourceTableErrorCode = 'ERR_RSC_TABLE';
+
+export class RpmsgError extends Error {
+  readonly code: RpmsgErrorCode;
+  /** Offending values (indices, addresses, lengths) for diagnostics. */
+  readonly details: Readonly<Record<string, number | string>> | undefined;
+
+  constructor(
+    code: RpmsgErrorCode,
+    message: string,
+    details?: Readonly<Record<string, number | string>>,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'RpmsgError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** The peer broke the virtqueue protocol; the queue is marked broken. */
+export class VirtqueueViolation extends RpmsgError {
+  readonly queue: string;
+  constructor(
+    code: VirtqueueViolationCode,
+    queue: string,
+    message: string,
+    details: Readonly<Record<string, number | string>>,
+  ) {
+    super(code, `${queue}: ${message}`, details);
+    this.name = 'VirtqueueViolation';
+    this.queue = queue;
+  }
+}
+
+/** A resource table that does not parse or does not fit its buffer. */
+export class ResourceTableError extends RpmsgError {
+  constructor(message: string, details?: Readonly<Record<string, number | string>>) {
+    super('ERR_RSC_TABLE', message, details);
+    this.name = 'ResourceTableError';
+  }
+}
+
+/** Raised by a bounds-checked memory access outside its region. */
+export class MemoryBoundsError extends RpmsgError {
+  constructor(message: string, details: Readonly<Record<string, number | string>>) {
+    super('EFAULT', message, details);
+    this.name = 'MemoryBoundsError';
+  }
+}
+
+/** Cancellation through an AbortSignal; `cause` is the signal's reason. */
+export class RpmsgAbortError extends RpmsgError {
+  constructor(reason: unknown) {
+    super('ABORT_ERR', 'The operation was aborted', undefined, { cause: reason });
+    this.name = 'AbortError';
+  }
+}
+
+export function isRpmsgError(e: unknown, code?: RpmsgErrorCode): e is RpmsgError {
+  return e instanceof RpmsgError && (code === undefined || e.code === code);
+}

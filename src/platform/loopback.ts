@@ -1,0 +1,118 @@
+/**
+ * Both roles in one thread over one SharedArrayBuffer: the stack alone, with no worker and no
+ * doorbell. A kick schedules the other side's poll (once per event-loop turn), or, with
+ * `manual: true`, only records it so a test drives everything with `pump()`.
+ */
+import { Region } from '../memory/region.js';
+import { NameService } from '../ns/name-service.js';
+import { RpmsgBus } from '../rpmsg/bus.js';
+import { RpmsgLink, type LinkLimits } from '../rpmsg/link.js';
+import { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
+import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RPMSG_F_NS, featureBit } from '../virtio/constants.js';
+import { computeLayout, readRpmsgMemory, writeResourceTable, type LayoutOptions, type MemoryLayout } from './layout.js';
+import type { HostBufferOptions } from './worker-remote.js';
+
+export interface LoopbackSide {
+  bus: RpmsgBus;
+  link: RpmsgLink;
+  transport: VirtioRpmsgTransport;
+  ns: NameService | undefined;
+  /** Kicks received from the other side. */
+  kicks: number;
+}
+
+export interface LoopbackOptions {
+  hostBus?: RpmsgBus;
+  remoteBus?: RpmsgBus;
+  layout?: LayoutOptions;
+  host?: HostBufferOptions;
+  /** Features the remote side supports (default NS | EVENT_IDX). */
+  remoteFeatures?: number;
+  limits?: LinkLimits;
+  /** Do not schedule polls on kicks; call pump(). */
+  manual?: boolean;
+}
+
+export class Loopback {
+  readonly region: Region;
+  readonly layout: MemoryLayout;
+  readonly host: LoopbackSide;
+  readonly remote: LoopbackSide;
+  private readonly manual: boolean;
+  private scheduled = false;
+  private readonly pumpBound: () => void;
+
+  constructor(options: LoopbackOptions = {}) {
+    this.manual = options.manual ?? false;
+    this.pumpBound = () => {
+      this.scheduled = false;
+      this.pump();
+    };
+    this.layout = computeLayout({
+      dfeatures: featureBit(VIRTIO_RPMSG_F_NS) | featureBit(VIRTIO_RING_F_EVENT_IDX),
+      ...options.layout,
+    });
+    this.region = new Region(new SharedArrayBuffer(this.layout.size));
+    writeResourceTable(this.region, this.layout);
+    const mem = readRpmsgMemory(this.region, this.layout.rscOffset, this.layout.rscSize);
+    const hostBus = options.hostBus ?? new RpmsgBus();
+    const hostLink = new RpmsgLink('loopback-host', 'host', options.limits);
+    hostBus.addLink(hostLink);
+    const hostSide = { bus: hostBus, link: hostLink, kicks: 0 } as LoopbackSide;
+    const remoteSide = { kicks: 0 } as LoopbackSide;
+    hostSide.transport = new VirtioRpmsgTransport({
+      role: 'host',
+      link: hostLink,
+      region: this.region,
+      vdev: mem.vdev,
+      vrings: mem.vrings,
+      pool: this.layout.pool,
+      notify: () => this.kick(remoteSide),
+      ...options.host,
+    });
+    hostSide.ns = hostSide.transport.nameService ? new NameService(hostBus, hostLink) : undefined;
+    const remoteBus = options.remoteBus ?? new RpmsgBus();
+    const remoteLink = new RpmsgLink('loopback-remote', 'remote', options.limits);
+    remoteBus.addLink(remoteLink);
+    remoteSide.bus = remoteBus;
+    remoteSide.link = remoteLink;
+    remoteSide.transport = new VirtioRpmsgTransport({
+      role: 'remote',
+      link: remoteLink,
+      region: this.region,
+      vdev: mem.vdev,
+      vrings: mem.vrings,
+      notify: () => this.kick(hostSide),
+      bufferWindow: this.layout.pool,
+      ...(options.remoteFeatures !== undefined ? { features: options.remoteFeatures } : {}),
+    });
+    remoteSide.ns = remoteSide.transport.nameService ? new NameService(remoteBus, remoteLink) : undefined;
+    this.host = hostSide;
+    this.remote = remoteSide;
+  }
+
+  private kick(to: LoopbackSide): void {
+    to.kicks++;
+    if (!this.manual && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.pumpBound);
+    }
+  }
+
+  /** Poll both sides until neither has anything left; returns the messages processed. */
+  pump(): number {
+    let total = 0;
+    for (;;) {
+      this.host.transport.flush();
+      this.remote.transport.flush();
+      const n = this.remote.transport.poll() + this.host.transport.poll();
+      total += n;
+      if (n === 0 && !this.host.transport.hasWork() && !this.remote.transport.hasWork()) return total;
+    }
+  }
+
+  close(): void {
+    this.host.transport.close();
+    this.remote.transport.close();
+  }
+}

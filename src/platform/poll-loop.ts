@@ -1,0 +1,173 @@
+/**
+ * Notifications between two sides of shared memory, and the loop that reacts to them.
+ *
+ * Doorbell (one Int32 word per side in a control page): a kick is `Atomics.add` of the peer's
+ * word, plus `Atomics.notify` only when the peer said it is parked. A side parks with
+ * `Atomics.waitAsync` on its own word (never blocking its thread), after re-enabling ring
+ * notifications and checking the rings once more, so a kick can never be missed: the peer
+ * either sees notifications enabled and kicks, or we see its entries in the re-check.
+ *
+ * PollLoop: process rx → while there was traffic recently, spin briefly (in short slices, giving
+ * the event loop a turn between slices) with ring notifications off, so a busy peer never pays
+ * for a kick → park. The spin is adaptive: it only happens within `spinWindowMs` of the last
+ * message, so an idle link costs nothing.
+ */
+import { performance } from 'node:perf_hooks';
+
+/** The work a PollLoop drives (VirtioRpmsgTransport implements it). */
+export interface Pollable {
+  poll(): number;
+  hasWork(): boolean;
+  setRxNotify(enabled: boolean): boolean;
+  readonly isClosed: boolean;
+}
+
+/** Word indices of the control page (Int32 units). */
+export const CTRL_HOST_BELL = 0;
+export const CTRL_REMOTE_BELL = 1;
+export const CTRL_HOST_PARKED = 2;
+export const CTRL_REMOTE_PARKED = 3;
+/** Remote lifecycle word: 0 booting, 1 running, 2 stopped, 3 crashed. */
+export const CTRL_REMOTE_STATE = 4;
+export const CTRL_WORDS = 16;
+
+export class AtomicsDoorbell {
+  readonly i32: Int32Array;
+  private readonly self: number;
+  private readonly peer: number;
+  private readonly selfParked: number;
+  private readonly peerParked: number;
+  kicksSent = 0;
+
+  /** `ctrl` is the control page as Int32Array; `side` says which words are ours. */
+  constructor(ctrl: Int32Array, side: 'host' | 'remote') {
+    this.i32 = ctrl;
+    const host = side === 'host';
+    this.self = host ? CTRL_HOST_BELL : CTRL_REMOTE_BELL;
+    this.peer = host ? CTRL_REMOTE_BELL : CTRL_HOST_BELL;
+    this.selfParked = host ? CTRL_HOST_PARKED : CTRL_REMOTE_PARKED;
+    this.peerParked = host ? CTRL_REMOTE_PARKED : CTRL_HOST_PARKED;
+  }
+
+  /** Ring the peer's bell. */
+  kick(): void {
+    this.kicksSent++;
+    Atomics.add(this.i32, this.peer, 1);
+    if (Atomics.load(this.i32, this.peerParked) !== 0) Atomics.notify(this.i32, this.peer, 1);
+  }
+
+  /** Our bell's current value (read before the final re-check). */
+  seq(): number {
+    return Atomics.load(this.i32, this.self);
+  }
+
+  setParked(parked: boolean): void {
+    Atomics.store(this.i32, this.selfParked, parked ? 1 : 0);
+  }
+
+  /** Wait (asynchronously) until our bell moves from `seq`; null when it already has. */
+  waitAsync(seq: number): Promise<unknown> | null {
+    const r = Atomics.waitAsync(this.i32, this.self, seq);
+    return r.async ? r.value : null;
+  }
+}
+
+export interface PollLoopOptions {
+  /** Longest synchronous spin slice in µs before giving the event loop a turn (default 50). */
+  spinSliceMicros?: number;
+  /** Keep spinning while the last message is at most this old (ms, default 1; 0 disables spinning). */
+  spinWindowMs?: number;
+}
+
+export class PollLoop {
+  private readonly target: Pollable;
+  private readonly bell: AtomicsDoorbell;
+  private readonly sliceMs: number;
+  private readonly windowMs: number;
+  private lastWork = -Infinity;
+  private running = false;
+  private scheduled = false;
+  private parked = false;
+  private readonly runBound: () => void;
+  private readonly wakeBound: () => void;
+  /** Times the loop parked (for idle-cost measurements). */
+  parks = 0;
+
+  constructor(target: Pollable, bell: AtomicsDoorbell, options: PollLoopOptions = {}) {
+    this.target = target;
+    this.bell = bell;
+    this.sliceMs = (options.spinSliceMicros ?? 50) / 1000;
+    this.windowMs = options.spinWindowMs ?? 1;
+    this.runBound = () => {
+      this.scheduled = false;
+      this.run();
+    };
+    this.wakeBound = () => {
+      this.parked = false;
+      this.bell.setParked(false);
+      this.run();
+    };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  /** Poll now (e.g. after a local event); harmless when already scheduled. */
+  poke(): void {
+    if (!this.running || this.parked) {
+      if (this.running) this.schedule();
+      return;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || !this.running) return;
+    this.scheduled = true;
+    setImmediate(this.runBound);
+  }
+
+  private run(): void {
+    const t = this.target;
+    if (!this.running || t.isClosed) return;
+    t.setRxNotify(false);
+    let now = performance.now();
+    if (t.poll() > 0) {
+      this.lastWork = now;
+      return this.schedule();
+    }
+    if (this.windowMs > 0 && now - this.lastWork < this.windowMs) {
+      const end = now + this.sliceMs;
+      do {
+        if (t.hasWork()) {
+          if (t.poll() > 0) this.lastWork = performance.now();
+          return this.schedule();
+        }
+        now = performance.now();
+      } while (now < end);
+      return this.schedule();
+    }
+    // Park: announce it, re-enable notifications, re-check, then wait on the bell.
+    const seq = this.bell.seq();
+    this.bell.setParked(true);
+    if (t.setRxNotify(true) || t.hasWork()) {
+      this.bell.setParked(false);
+      return this.schedule();
+    }
+    const wait = this.bell.waitAsync(seq);
+    if (wait === null) {
+      this.bell.setParked(false);
+      return this.schedule();
+    }
+    this.parked = true;
+    this.parks++;
+    void wait.then(this.wakeBound);
+  }
+}

@@ -1,0 +1,443 @@
+/**
+ * The split virtqueue, driver side and device side from one implementation (virtio 1.x §2.7;
+ * OpenAMP lib/virtio/virtqueue.c serves both roles the same way).
+ *
+ * Who writes what (the rest of the ring is read-only to that side):
+ *   driver (host):   descriptor table, avail.flags, avail.idx, avail.ring, used_event
+ *   device (remote): used.flags, used.idx, used.ring, avail_event
+ *
+ * Each side keeps private shadows of everything it writes and never reads its own fields back
+ * (a hostile peer may overwrite them). Every value the peer writes (its index, a descriptor id,
+ * an address, a length) is read once into a local, validated, then used. The first protocol
+ * violation is counted, reported through `onViolation` with a `VirtqueueViolation` carrying a
+ * code and the offending values, and marks the queue broken: every later operation is a no-op
+ * that returns "nothing". Nothing here throws because of peer-written data.
+ *
+ * Publish order (both sides): write the buffer and descriptor, then the ring slot, then the
+ * index with a sequentially consistent `Atomics.store` (a full fence on every platform V8
+ * supports), then read the peer's suppression word to decide whether to notify. The index is
+ * published by `publish()`, so a burst of `add()`/`putUsed()` costs one index store and at most
+ * one notification.
+ *
+ * The ring window itself is validated once at construction; slots are masked by `num - 1`, so
+ * ring accesses cannot leave it.
+ */
+import { RpmsgError, VirtqueueViolation, type VirtqueueViolationCode } from '../errors.js';
+import type { Region } from '../memory/region.js';
+import {
+  VQ_RING_DESC_CHAIN_END,
+  VRING_AVAIL_F_NO_INTERRUPT,
+  VRING_DESC_F_INDIRECT,
+  VRING_DESC_F_NEXT,
+  VRING_USED_F_NO_NOTIFY,
+} from './constants.js';
+import { vringLayout, vringNeedEvent, type VringLayout } from './vring-layout.js';
+
+export type VirtqueueSide = 'driver' | 'device';
+
+export interface VirtqueueOptions {
+  /** Name used in errors and traces, e.g. "host-rx". */
+  name: string;
+  /** The shared region holding the ring (and, for the device, the buffers). */
+  region: Region;
+  /** Region offset of the descriptor table (a multiple of 16). */
+  offset: number;
+  num: number;
+  /** Alignment of the used ring (power of two, ≥ 4). */
+  align: number;
+  side: VirtqueueSide;
+  /** VIRTIO_RING_F_EVENT_IDX negotiated: suppress with used_event/avail_event instead of flags. */
+  eventIdx?: boolean;
+  /**
+   * Driver side: zero the ring and link the free descriptors (`next = i + 1`, the last one
+   * 0x8000), as OpenAMP's driver does before first use. Default true for the driver side.
+   */
+  init?: boolean;
+  /**
+   * Device side: region window [offset, offset+length) that every descriptor's buffer must lie
+   * in (the buffer pool). Default: the whole region.
+   */
+  bufferWindow?: { offset: number; length: number };
+  /** Device side: largest descriptor length accepted. Default 65536. */
+  maxBufferLength?: number;
+  /** Called once, on the first violation; the queue is broken from then on. */
+  onViolation?: (error: VirtqueueViolation) => void;
+}
+
+const DEFAULT_MAX_BUFFER_LENGTH = 65536;
+const TWO_32 = 0x1_0000_0000;
+
+export class Virtqueue {
+  readonly name: string;
+  readonly side: VirtqueueSide;
+  readonly num: number;
+  readonly layout: VringLayout;
+  readonly region: Region;
+  /** Region offset of the ring. */
+  readonly offset: number;
+  readonly eventIdx: boolean;
+
+  /** Protocol violations seen (the queue breaks on the first). */
+  violations = 0;
+  /** The violation that broke the queue. */
+  brokenBy: VirtqueueViolation | undefined;
+
+  // Results of the last successful getAvail()/getUsed() (out-parameters: no allocation).
+  /** Device side: region offset of the buffer; driver side: unused. */
+  bufOffset = 0;
+  /** Device side: descriptor length; driver side: used length reported by the device. */
+  bufLen = 0;
+  /** Device side: descriptor flags (WRITE means device-writable). */
+  bufFlags = 0;
+  /** Driver side: the length the returned buffer was posted with. */
+  bufPosted = 0;
+
+  private readonly mask: number;
+  private readonly u16: Uint16Array;
+  private readonly u32: Uint32Array;
+  // Word indices (u16 / u32 units) of the ring fields.
+  private readonly descW32: number;
+  private readonly availFlagsW: number;
+  private readonly availIdxW: number;
+  private readonly availRingW: number;
+  private readonly usedEventW: number;
+  private readonly usedFlagsW: number;
+  private readonly usedIdxW: number;
+  private readonly usedRingW32: number;
+  private readonly availEventW: number;
+  private readonly onViolation: ((error: VirtqueueViolation) => void) | undefined;
+
+  // Shadows of what this side writes.
+  private flagsShadow = 0;
+  private publishedIdx = 0; // our index as last published
+  private shadowIdx = 0; // our index including unpublished entries
+
+  // What we consumed of the peer's index, and the peer's index as last read.
+  private lastSeen = 0;
+  private peerIdx = 0;
+
+  // Driver side: free-descriptor list and in-flight buffers.
+  private freeHead = 0;
+  private numFreeDesc = 0;
+  private readonly nextShadow: Uint16Array;
+  private readonly inFlight: Uint8Array;
+  private readonly postedLen: Uint32Array;
+  private readonly tokens: Int32Array;
+  private numInFlight = 0;
+
+  // Device side: descriptors taken from the avail ring and not yet returned.
+  private readonly held: Uint8Array;
+  private numHeld = 0;
+  private readonly winStart: number;
+  private readonly winEnd: number;
+  private readonly maxLen: number;
+
+  constructor(options: VirtqueueOptions) {
+    const { region, offset, num, align, side } = options;
+    this.layout = vringLayout(num, align);
+    if (align < 4) throw new RpmsgError('EINVAL', 'vring align must be at least 4', { align });
+    if (!Number.isInteger(offset) || offset % 16 !== 0) {
+      throw new RpmsgError('EINVAL', 'vring offset must be a multiple of 16', { offset });
+    }
+    region.check(offset, this.layout.size);
+    this.name = options.name;
+    this.side = side;
+    this.num = num;
+    this.mask = num - 1;
+    this.region = region;
+    this.offset = offset;
+    this.eventIdx = options.eventIdx ?? false;
+    this.onViolation = options.onViolation;
+    this.u16 = region.u16;
+    this.u32 = region.u32;
+    const L = this.layout;
+    this.descW32 = (offset + L.desc) >>> 2;
+    this.availFlagsW = (offset + L.availFlags) >>> 1;
+    this.availIdxW = (offset + L.availIdx) >>> 1;
+    this.availRingW = (offset + L.availRing) >>> 1;
+    this.usedEventW = (offset + L.usedEvent) >>> 1;
+    this.usedFlagsW = (offset + L.usedFlags) >>> 1;
+    this.usedIdxW = (offset + L.usedIdx) >>> 1;
+    this.usedRingW32 = (offset + L.usedRing) >>> 2;
+    this.availEventW = (offset + L.availEvent) >>> 1;
+
+    this.nextShadow = new Uint16Array(side === 'driver' ? num : 0);
+    this.inFlight = new Uint8Array(side === 'driver' ? num : 0);
+    this.postedLen = new Uint32Array(side === 'driver' ? num : 0);
+    this.tokens = new Int32Array(side === 'driver' ? num : 0);
+    this.held = new Uint8Array(side === 'device' ? num : 0);
+
+    const win = options.bufferWindow ?? { offset: 0, length: region.size };
+    region.check(win.offset, win.length);
+    this.winStart = region.busBase + win.offset;
+    this.winEnd = this.winStart + win.length;
+    this.maxLen = options.maxBufferLength ?? DEFAULT_MAX_BUFFER_LENGTH;
+
+    if (side === 'driver') {
+      if (options.init ?? true) {
+        region.fill(offset, L.size, 0);
+        for (let i = 0; i < num; i++) {
+          const next = i + 1 < num ? i + 1 : VQ_RING_DESC_CHAIN_END;
+          this.nextShadow[i] = next;
+          this.u16[((offset + 16 * i + 14) >>> 1)] = next;
+        }
+      } else {
+        for (let i = 0; i < num; i++) this.nextShadow[i] = i + 1 < num ? i + 1 : VQ_RING_DESC_CHAIN_END;
+      }
+      this.freeHead = 0;
+      this.numFreeDesc = num;
+    } else {
+      // The device attaches to a ring the driver set up: start from the indices it finds (the
+      // driver may already have posted buffers). Its own fields start from zero as zeroed.
+      this.peerIdx = Atomics.load(this.u16, this.availIdxW);
+      this.lastSeen = 0;
+      const ahead = (this.peerIdx - this.lastSeen) & 0xffff;
+      if (ahead > num) this.violate('ERR_VQ_AVAIL_IDX', 'avail.idx ahead of the ring', { availIdx: this.peerIdx, consumed: 0, num });
+    }
+  }
+
+  get broken(): boolean {
+    return this.brokenBy !== undefined;
+  }
+
+  /** Free descriptors (driver side). */
+  get freeCount(): number {
+    return this.numFreeDesc;
+  }
+
+  /** Buffers posted and not yet returned (driver side) or taken and not yet returned (device side). */
+  get outstanding(): number {
+    return this.side === 'driver' ? this.numInFlight : this.numHeld;
+  }
+
+  // ---------------------------------------------------------------- driver side
+
+  /**
+   * Post a single buffer (bus address, length, writable by the device or not). Returns the
+   * descriptor id, or -1 when no descriptor is free or the queue is broken. `token` is returned
+   * by `getUsed()` when the device gives the buffer back. Not visible to the device before
+   * `publish()`.
+   */
+  add(busAddress: number, length: number, deviceWritable: boolean, token: number): number {
+    if (this.brokenBy !== undefined || this.numFreeDesc === 0) return -1;
+    const id = this.freeHead;
+    this.freeHead = this.nextShadow[id]!;
+    this.numFreeDesc--;
+    const w = this.descW32 + id * 4;
+    const u32 = this.u32;
+    u32[w] = busAddress % TWO_32;
+    u32[w + 1] = Math.floor(busAddress / TWO_32);
+    u32[w + 2] = length;
+    // flags only: OpenAMP leaves `next` alone for a single descriptor (images 02, 04).
+    this.u16[(w + 3) * 2] = deviceWritable ? 2 : 0;
+    this.u16[this.availRingW + (this.shadowIdx & this.mask)] = id;
+    this.shadowIdx = (this.shadowIdx + 1) & 0xffff;
+    this.inFlight[id] = 1;
+    this.postedLen[id] = length;
+    this.tokens[id] = token;
+    this.numInFlight++;
+    return id;
+  }
+
+  /**
+   * Take the next buffer the device returned: returns its token (and sets `bufLen` to the used
+   * length), or -1 when none is pending or the queue is broken.
+   */
+  getUsed(): number {
+    if (this.brokenBy !== undefined) return -1;
+    if (this.lastSeen === this.peerIdx) {
+      const idx = Atomics.load(this.u16, this.usedIdxW);
+      const ahead = (idx - this.lastSeen) & 0xffff;
+      if (ahead > this.numInFlight) {
+        return this.violate('ERR_VQ_USED_IDX', 'used.idx ahead of the buffers in flight', {
+          usedIdx: idx,
+          consumed: this.lastSeen,
+          inFlight: this.numInFlight,
+        });
+      }
+      this.peerIdx = idx;
+      if (ahead === 0) return -1;
+    }
+    const e = this.usedRingW32 + (this.lastSeen & this.mask) * 2;
+    const id = this.u32[e]!;
+    const len = this.u32[e + 1]!;
+    if (id >= this.num) {
+      return this.violate('ERR_VQ_DESC_ID', 'used id out of range', { id, num: this.num, usedIdx: this.lastSeen });
+    }
+    if (this.inFlight[id] === 0) {
+      return this.violate('ERR_VQ_DESC_REUSED', 'used id not in flight', { id, usedIdx: this.lastSeen });
+    }
+    this.lastSeen = (this.lastSeen + 1) & 0xffff;
+    this.inFlight[id] = 0;
+    this.numInFlight--;
+    // Return the descriptor to the free list (head insertion, like OpenAMP vq_ring_free_chain,
+    // which also writes the link into the shared descriptor).
+    this.nextShadow[id] = this.freeHead;
+    this.u16[(this.descW32 + id * 4 + 3) * 2 + 1] = this.freeHead;
+    this.freeHead = id;
+    this.numFreeDesc++;
+    this.bufLen = len;
+    this.bufPosted = this.postedLen[id]!;
+    return this.tokens[id]!;
+  }
+
+  /** Driver: ask not to be interrupted when buffers are used. */
+  disableCallbacks(): void {
+    if (this.side !== 'driver') throw new RpmsgError('EINVAL', 'disableCallbacks is a driver-side operation');
+    if (this.eventIdx) {
+      Atomics.store(this.u16, this.usedEventW, (this.lastSeen + 0x8000) & 0xffff);
+    } else if ((this.flagsShadow & VRING_AVAIL_F_NO_INTERRUPT) === 0) {
+      this.flagsShadow |= VRING_AVAIL_F_NO_INTERRUPT;
+      Atomics.store(this.u16, this.availFlagsW, this.flagsShadow);
+    }
+  }
+
+  /** Driver: ask to be interrupted on the next used buffer; true if some are already pending. */
+  enableCallbacks(): boolean {
+    if (this.side !== 'driver') throw new RpmsgError('EINVAL', 'enableCallbacks is a driver-side operation');
+    if (this.eventIdx) {
+      Atomics.store(this.u16, this.usedEventW, this.lastSeen);
+    } else if ((this.flagsShadow & VRING_AVAIL_F_NO_INTERRUPT) !== 0) {
+      this.flagsShadow &= ~VRING_AVAIL_F_NO_INTERRUPT;
+      Atomics.store(this.u16, this.availFlagsW, this.flagsShadow);
+    }
+    return this.hasPending();
+  }
+
+  // ---------------------------------------------------------------- device side
+
+  /**
+   * Take the next available buffer: returns its descriptor id and sets `bufOffset` (region
+   * offset), `bufLen` and `bufFlags`; -1 when none is pending or the queue is broken.
+   */
+  getAvail(): number {
+    if (this.brokenBy !== undefined) return -1;
+    if (this.lastSeen === this.peerIdx) {
+      const idx = Atomics.load(this.u16, this.availIdxW);
+      const ahead = (idx - this.lastSeen) & 0xffff;
+      if (ahead > this.num) {
+        return this.violate('ERR_VQ_AVAIL_IDX', 'avail.idx more than num ahead', {
+          availIdx: idx,
+          consumed: this.lastSeen,
+          num: this.num,
+        });
+      }
+      this.peerIdx = idx;
+      if (ahead === 0) return -1;
+    }
+    const id = this.u16[this.availRingW + (this.lastSeen & this.mask)]!;
+    if (id >= this.num) {
+      return this.violate('ERR_VQ_DESC_ID', 'avail id out of range', { id, num: this.num, availIdx: this.lastSeen });
+    }
+    if (this.held[id] !== 0) {
+      return this.violate('ERR_VQ_DESC_REUSED', 'descriptor made available while still held', { id, availIdx: this.lastSeen });
+    }
+    const w = this.descW32 + id * 4;
+    const lo = this.u32[w]!;
+    const hi = this.u32[w + 1]!;
+    const len = this.u32[w + 2]!;
+    const flags = this.u16[(w + 3) * 2]!;
+    if ((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) !== 0) {
+      return this.violate('ERR_VQ_DESC_CHAIN', 'chained or indirect descriptor', { id, flags });
+    }
+    if (len === 0 || len > this.maxLen) {
+      return this.violate('ERR_VQ_DESC_LEN', 'descriptor length out of range', { id, len, max: this.maxLen });
+    }
+    const addr = lo + hi * TWO_32;
+    if (hi !== 0 || addr < this.winStart || addr + len > this.winEnd) {
+      return this.violate('ERR_VQ_DESC_ADDR', 'descriptor buffer outside the buffer window', {
+        id,
+        addr,
+        len,
+        windowStart: this.winStart,
+        windowEnd: this.winEnd,
+      });
+    }
+    this.lastSeen = (this.lastSeen + 1) & 0xffff;
+    this.held[id] = 1;
+    this.numHeld++;
+    this.bufOffset = addr - this.region.busBase;
+    this.bufLen = len;
+    this.bufFlags = flags;
+    return id;
+  }
+
+  /** Device: give a taken buffer back with `length` bytes written. Visible after `publish()`. */
+  putUsed(id: number, length: number): void {
+    if (this.brokenBy !== undefined) return;
+    if (!(id >= 0 && id < this.num) || this.held[id] === 0) {
+      throw new RpmsgError('EINVAL', `${this.name}: putUsed of a descriptor not held`, { id });
+    }
+    const e = this.usedRingW32 + (this.shadowIdx & this.mask) * 2;
+    this.u32[e] = id;
+    this.u32[e + 1] = length;
+    this.shadowIdx = (this.shadowIdx + 1) & 0xffff;
+    this.held[id] = 0;
+    this.numHeld--;
+  }
+
+  /** Device: ask not to be notified of new available buffers. */
+  disableNotify(): void {
+    if (this.side !== 'device') throw new RpmsgError('EINVAL', 'disableNotify is a device-side operation');
+    if (this.eventIdx) {
+      Atomics.store(this.u16, this.availEventW, (this.lastSeen + 0x8000) & 0xffff);
+    } else if ((this.flagsShadow & VRING_USED_F_NO_NOTIFY) === 0) {
+      this.flagsShadow |= VRING_USED_F_NO_NOTIFY;
+      Atomics.store(this.u16, this.usedFlagsW, this.flagsShadow);
+    }
+  }
+
+  /** Device: ask to be notified of the next available buffer; true if some are already pending. */
+  enableNotify(): boolean {
+    if (this.side !== 'device') throw new RpmsgError('EINVAL', 'enableNotify is a device-side operation');
+    if (this.eventIdx) {
+      Atomics.store(this.u16, this.availEventW, this.lastSeen);
+    } else if ((this.flagsShadow & VRING_USED_F_NO_NOTIFY) !== 0) {
+      this.flagsShadow &= ~VRING_USED_F_NO_NOTIFY;
+      Atomics.store(this.u16, this.usedFlagsW, this.flagsShadow);
+    }
+    return this.hasPending();
+  }
+
+  // ---------------------------------------------------------------- both sides
+
+  /**
+   * Publish everything added since the last call (one index store) and return whether the
+   * peer asked to be notified about it.
+   */
+  publish(): boolean {
+    const newIdx = this.shadowIdx;
+    const oldIdx = this.publishedIdx;
+    if (newIdx === oldIdx || this.brokenBy !== undefined) return false;
+    const driver = this.side === 'driver';
+    Atomics.store(this.u16, driver ? this.availIdxW : this.usedIdxW, newIdx);
+    this.publishedIdx = newIdx;
+    if (this.eventIdx) {
+      const event = Atomics.load(this.u16, driver ? this.availEventW : this.usedEventW);
+      return vringNeedEvent(event, newIdx, oldIdx);
+    }
+    const peerFlags = Atomics.load(this.u16, driver ? this.usedFlagsW : this.availFlagsW);
+    return (peerFlags & 1) === 0; // VRING_USED_F_NO_NOTIFY / VRING_AVAIL_F_NO_INTERRUPT
+  }
+
+  /** Whether the peer has published entries we have not consumed (a cheap peek, no validation). */
+  hasPending(): boolean {
+    if (this.brokenBy !== undefined) return false;
+    if (this.lastSeen !== this.peerIdx) return true;
+    const idx = Atomics.load(this.u16, this.side === 'driver' ? this.usedIdxW : this.availIdxW);
+    return idx !== this.lastSeen;
+  }
+
+  /** Mark the queue broken from outside (e.g. the transport found a bad message). */
+  markBroken(error: VirtqueueViolation): void {
+    if (this.brokenBy !== undefined) return;
+    this.violations++;
+    this.brokenBy = error;
+    this.onViolation?.(error);
+  }
+
+  private violate(code: VirtqueueViolationCode, message: string, details: Record<string, number | string>): -1 {
+    this.markBroken(new VirtqueueViolation(code, this.name, message, details));
+    return -1;
+  }
+}
