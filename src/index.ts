@@ -21,3 +21,4 @@ export { defineFirmware, type Firmware, type FirmwareContext } from './platform/
 export { Loopback, type LoopbackOptions, type LoopbackSide } from './platform/loopback.js';
 export { PollLoop, AtomicsDoorbell, type PollLoopOptions, type Pollable } from './platform/poll-loop.js';
 export { WorkerRemoteProc, startWorkerRemote, type WorkerRemoteOptions, type RemoteState, type HostBufferOptions } from './platform/worker-remote.js';
+export { inspectVring, type VringSnapshot, type VringDescriptor } from './virtio/inspect.js';
