@@ -125,6 +125,9 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
   private mtu: number;
 
   private inRx = false;
+  private txWaiting = false;
+  private txReadyScheduled = false;
+  private readonly txReadyBound: () => void;
   private flushScheduled = false;
   private pendingTx = 0;
   private readonly flushBound: () => void;
@@ -144,6 +147,10 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
     this.rxQueue = this.host ? 0 : 1;
     this.txQueue = this.host ? 1 : 0;
     this.flushBound = () => this.flush();
+    this.txReadyBound = () => {
+      this.txReadyScheduled = false;
+      this.link.txReady();
+    };
 
     const supported = options.features ?? DEFAULT_FEATURES;
     if (this.host) {
@@ -283,15 +290,26 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
 
   setTxWaiting(waiting: boolean): void {
     if (this.closed) return;
-    let pending: boolean;
+    this.txWaiting = waiting;
     if (waiting) {
       this.flush(); // make sure the peer sees what is queued
-      pending = this.host ? this.txVq.enableCallbacks() : this.txVq.enableNotify();
-      if (pending) queueMicrotask(() => this.link.txReady());
+      this.armTx();
     } else if (this.host) {
       this.txVq.disableCallbacks();
     } else {
       this.txVq.disableNotify();
+    }
+  }
+
+  /**
+   * Ask the peer to kick when it makes tx buffers available again. With event indices the
+   * request names the current index, so it is renewed each time the senders run dry.
+   */
+  private armTx(): void {
+    const pending = this.host ? this.txVq.enableCallbacks() : this.txVq.enableNotify();
+    if (pending && !this.txReadyScheduled) {
+      this.txReadyScheduled = true;
+      queueMicrotask(this.txReadyBound);
     }
   }
 
@@ -467,12 +485,14 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
         this.flush();
         t = this.txVq.getUsed();
       }
+      if (t < 0 && this.txWaiting) this.armTx();
       return t;
     }
     for (;;) {
       const id = this.txVq.getAvail();
       if (id < 0) {
         if (this.pendingTx > 0) this.flush();
+        if (this.txWaiting) this.armTx();
         return -1;
       }
       const off = this.txVq.bufOffset;

@@ -57,7 +57,11 @@ export class Endpoint {
     return this.dead;
   }
 
-  /** Send to the default destination, waiting for a tx buffer (15 s default). */
+  /**
+   * Send to the default destination, waiting for a tx buffer (15 s default). Sends leave in
+   * call order. `data` is copied into shared memory when the message goes out, which for a
+   * waiting send is later: leave it unmodified until the promise settles.
+   */
   send(data: Uint8Array, options?: SendOptions): Promise<void> {
     return this.link.sendOffchannel(this, this.addr, this.dst, data, options);
   }

@@ -72,9 +72,17 @@ export interface ChannelHost {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-interface Waiter {
-  wake(): void;
-  fail(error: Error): void;
+/** A sender (data set) or a writability waiter (data undefined) queued for a tx buffer. */
+interface Pending {
+  ept: Endpoint | undefined;
+  src: number;
+  dst: number;
+  data: Uint8Array | undefined;
+  resolve: () => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 export class RpmsgLink extends EventEmitter {
@@ -99,7 +107,7 @@ export class RpmsgLink extends EventEmitter {
   private ops: RpmsgTransportOps | undefined;
   private readonly endpoints = new Map<number, Endpoint>();
   private lowestFree = RPMSG_RESERVED_ADDRESSES;
-  private readonly waiters = new Set<Waiter>();
+  private readonly queue: Pending[] = [];
   private downReason: RpmsgError | undefined;
   private holdingData: Uint8Array | null = null;
 
@@ -246,27 +254,34 @@ export class RpmsgLink extends EventEmitter {
     return this.requireOps().getMtu();
   }
 
+  /** Whether a send would not wait now (a buffer is free and no earlier sender is queued). */
   canSend(): boolean {
-    return this.up && this.ops!.canSend();
+    return this.up && this.queue.length === 0 && this.ops!.canSend();
   }
 
-  /** The try-variants: send now or throw ENOMEM. */
+  /** The try-variants: send now or throw ENOMEM (also while earlier senders wait: order is kept). */
   trySendOffchannel(ept: Endpoint, src: number, dst: number, data: Uint8Array): void {
     ept.assertAlive();
     const ops = this.requireOps();
     checkAddresses(src, dst);
-    if (!ops.trySend(src, dst, data)) throw new RpmsgError('ENOMEM', 'no free tx buffer');
+    if (this.queue.length !== 0 || !ops.trySend(src, dst, data)) throw new RpmsgError('ENOMEM', 'no free tx buffer');
     this.stats.txMessages++;
     this.stats.txBytes += data.length;
   }
 
-  /** The blocking variants: wait up to `timeout` ms (15 s) for a tx buffer. */
+  /**
+   * The blocking variants: send now, or queue behind earlier waiting senders (messages leave in
+   * call order) and wait up to `timeout` ms (15 s) for a tx buffer.
+   */
   sendOffchannel(ept: Endpoint, src: number, dst: number, data: Uint8Array, options?: SendOptions): Promise<void> {
     try {
       ept.assertAlive();
       const ops = this.requireOps();
       checkAddresses(src, dst);
-      if (ops.trySend(src, dst, data)) {
+      if (data.length > ops.getMtu()) {
+        throw new RpmsgError('EMSGSIZE', `payload of ${data.length} bytes exceeds the MTU of ${ops.getMtu()}`, { len: data.length });
+      }
+      if (this.queue.length === 0 && ops.trySend(src, dst, data)) {
         this.stats.txMessages++;
         this.stats.txBytes += data.length;
         return RESOLVED; // fast path: no promise allocated
@@ -274,31 +289,19 @@ export class RpmsgLink extends EventEmitter {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.sendSlow(ept, src, dst, data, options);
+    return this.enqueue(ept, src, dst, data, options);
   }
 
-  private async sendSlow(ept: Endpoint, src: number, dst: number, data: Uint8Array, options?: SendOptions): Promise<void> {
-    const deadline = Date.now() + (options?.timeout ?? RPMSG_DEFAULT_SEND_TIMEOUT_MS);
-    for (;;) {
-      await this.waitTx(deadline, options?.signal);
-      ept.assertAlive();
-      if (this.requireOps().trySend(src, dst, data)) {
-        this.stats.txMessages++;
-        this.stats.txBytes += data.length;
-        return;
-      }
-    }
-  }
-
+  /** Resolve when a tx buffer is free (at this caller's turn in the queue). */
   waitWritable(options?: SendOptions): Promise<void> {
     if (this.canSend()) return RESOLVED;
-    return this.waitTx(Date.now() + (options?.timeout ?? RPMSG_DEFAULT_SEND_TIMEOUT_MS), options?.signal);
+    return this.enqueue(undefined, 0, 0, undefined, options);
   }
 
   tryGetTxBuffer(): TxBuffer {
     const ops = this.requireOps();
     if (ops.getTxBuffer === undefined) throw new RpmsgError('ENXIO', 'transport has no zero-copy tx');
-    const buf = ops.getTxBuffer();
+    const buf = this.queue.length === 0 ? ops.getTxBuffer() : null;
     if (buf === null) throw new RpmsgError('ENOMEM', 'no free tx buffer');
     return buf;
   }
@@ -308,9 +311,9 @@ export class RpmsgLink extends EventEmitter {
     for (;;) {
       const ops = this.requireOps();
       if (ops.getTxBuffer === undefined) throw new RpmsgError('ENXIO', 'transport has no zero-copy tx');
-      const buf = ops.getTxBuffer();
+      const buf = this.queue.length === 0 ? ops.getTxBuffer() : null;
       if (buf !== null) return buf;
-      await this.waitTx(deadline, options?.signal);
+      await this.enqueue(undefined, 0, 0, undefined, { timeout: deadline - Date.now(), ...(options?.signal ? { signal: options.signal } : {}) });
     }
   }
 
@@ -330,48 +333,76 @@ export class RpmsgLink extends EventEmitter {
     this.ops.releaseTxBuffer(buffer);
   }
 
-  /** Transport: tx buffers may be free again; wakes every waiting sender (they retry in order). */
+  /** Transport: tx buffers may be free again. Serves queued senders in order while buffers last. */
   txReady(): void {
-    if (this.waiters.size === 0) return;
-    for (const w of [...this.waiters]) w.wake();
+    const ops = this.ops;
+    if (ops === undefined || this.downReason !== undefined) return;
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (head.data === undefined) {
+        if (!ops.canSend()) return;
+      } else {
+        if (head.ept?.destroyed) {
+          this.settle(head, new RpmsgError('ENODEV', 'endpoint destroyed', { addr: head.ept.addr }));
+          continue;
+        }
+        let sent: boolean;
+        try {
+          sent = ops.trySend(head.src, head.dst, head.data);
+        } catch (e) {
+          this.settle(head, e as Error);
+          continue;
+        }
+        if (!sent) return;
+        this.stats.txMessages++;
+        this.stats.txBytes += head.data.length;
+      }
+      this.settle(head, undefined);
+    }
   }
 
+  /** Senders (and writability waiters) queued for a tx buffer. */
   get txWaiters(): number {
-    return this.waiters.size;
+    return this.queue.length;
   }
 
-  private waitTx(deadline: number, signal: AbortSignal | undefined): Promise<void> {
+  private enqueue(
+    ept: Endpoint | undefined,
+    src: number,
+    dst: number,
+    data: Uint8Array | undefined,
+    options: SendOptions | undefined,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.downReason !== undefined) return reject(this.downReason);
+      const signal = options?.signal;
       if (signal?.aborted) return reject(new RpmsgAbortError(signal.reason));
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return reject(new RpmsgError('ETIMEDOUT', 'no tx buffer within the timeout'));
-      const done = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.waiters.delete(waiter);
-        if (this.waiters.size === 0 && this.ops !== undefined && this.downReason === undefined) {
-          this.ops.setTxWaiting(false);
-        }
-      };
-      const waiter: Waiter = {
-        wake: () => {
-          done();
-          resolve();
-        },
-        fail: (error) => {
-          done();
-          reject(error);
-        },
-      };
-      const onAbort = (): void => waiter.fail(new RpmsgAbortError(signal?.reason));
-      const timer = setTimeout(() => waiter.fail(new RpmsgError('ETIMEDOUT', 'no tx buffer within the timeout')), remaining);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.add(waiter);
-      if (this.waiters.size === 1) this.ops?.setTxWaiting(true);
-      // A buffer may have come back between the failed try and now.
-      if (this.ops?.canSend()) waiter.wake();
+      const timeout = options?.timeout ?? RPMSG_DEFAULT_SEND_TIMEOUT_MS;
+      if (!(timeout > 0)) return reject(new RpmsgError('ETIMEDOUT', 'no tx buffer within the timeout'));
+      const p: Pending = { ept, src, dst, data, resolve, reject, timer: undefined, signal, onAbort: undefined };
+      p.timer = setTimeout(() => this.settle(p, new RpmsgError('ETIMEDOUT', 'no tx buffer within the timeout', { timeout })), timeout);
+      if (signal !== undefined) {
+        p.onAbort = () => this.settle(p, new RpmsgAbortError(signal.reason));
+        signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.queue.push(p);
+      if (this.queue.length === 1) {
+        this.ops!.setTxWaiting(true);
+        this.txReady(); // a buffer may have come back since the failed try
+      }
     });
+  }
+
+  /** Take `p` out of the queue and resolve (error undefined) or reject it. */
+  private settle(p: Pending, error: Error | undefined): void {
+    const i = this.queue.indexOf(p);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    clearTimeout(p.timer);
+    if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort);
+    if (this.queue.length === 0 && this.ops !== undefined && this.downReason === undefined) this.ops.setTxWaiting(false);
+    if (error === undefined) p.resolve();
+    else p.reject(error);
   }
 
   // ------------------------------------------------------------- lifecycle
@@ -389,7 +420,7 @@ export class RpmsgLink extends EventEmitter {
             cause: reason,
           });
     this.announcer = undefined;
-    for (const w of [...this.waiters]) w.fail(this.downReason);
+    for (const p of [...this.queue]) this.settle(p, this.downReason);
     try {
       this.bus?.removeLinkChannels(this);
     } finally {

@@ -430,3 +430,23 @@ describe('the transport rejects bad lengths from the peer', () => {
     await rejects(ch.send(enc('x')), 'ENODEV');
   });
 });
+
+describe('notifications for waiting senders', () => {
+  it('the host re-arms its request to be kicked each time queued senders run dry (event index)', async () => {
+    const lb = new Loopback({ manual: true, host: { txBuffers: 2 } });
+    const got: string[] = [];
+    const r = lb.remote.link.createEndpoint((_o, d) => got.push(dec(d)), { addr: 3000 });
+    lb.pump();
+    const e = lb.host.link.createEndpoint(() => {}, { dst: r.addr });
+    const sends = Array.from({ length: 8 }, (_, i) => e.send(enc(`m${i}`)));
+    for (let round = 1; round <= 3; round++) {
+      const before = lb.host.kicks;
+      lb.remote.transport.poll(); // consumes two, gives the buffers back
+      assert.equal(lb.host.kicks, before + 1, `round ${round}: the remote kicked the waiting host`);
+      lb.host.transport.poll(); // reclaims, sends the next two queued messages
+    }
+    lb.pump();
+    await Promise.all(sends);
+    assert.deepEqual(got, ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
+  });
+});
