@@ -37,9 +37,7 @@ export type VirtqueueViolationCode =
   | 'ERR_VQ_DESC_REUSED' // a descriptor handed to us while we still hold it / not in flight
   | 'ERR_VQ_DESC_CHAIN' // NEXT or INDIRECT flag where rpmsg uses single descriptors
   | 'ERR_VQ_DESC_ADDR' // buffer address/length outside the region or the buffer pool
-  | 'ERR_VQ_DESC_LEN' // descriptor length zero or beyond the limit
-  | 'ERR_VQ_USED_LEN' // used length larger than the buffer posted
-  | 'ERR_VQ_BROKEN'; // an operation on a queue already marked broken
+  | 'ERR_VQ_DESC_LEN'; // descriptor length zero or beyond the limit
 
 export type ResourceTableErrorCode = 'ERR_RSC_TABLE';
 
