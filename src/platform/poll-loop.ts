@@ -31,7 +31,19 @@ export const CTRL_REMOTE_PARKED = 3;
 export const CTRL_REMOTE_STATE = 4;
 export const CTRL_WORDS = 16;
 
-export class AtomicsDoorbell {
+/** How a side is woken: the Atomics doorbell (threads) or a socket (processes). */
+export interface Doorbell {
+  /** Notify the peer. */
+  kick(): void;
+  /** A counter that moves on every kick received (read before the final re-check). */
+  seq(): number;
+  /** Tell the peer whether we are about to sleep (it may skip the wake-up call otherwise). */
+  setParked(parked: boolean): void;
+  /** Resolve when `seq()` moves away from `seq`; null if it already has. */
+  waitAsync(seq: number): Promise<unknown> | null;
+}
+
+export class AtomicsDoorbell implements Doorbell {
   readonly i32: Int32Array;
   private readonly self: number;
   private readonly peer: number;
@@ -81,7 +93,7 @@ export interface PollLoopOptions {
 
 export class PollLoop {
   private readonly target: Pollable;
-  private readonly bell: AtomicsDoorbell;
+  private readonly bell: Doorbell;
   private readonly sliceMs: number;
   private readonly windowMs: number;
   private lastWork = -Infinity;
@@ -93,7 +105,7 @@ export class PollLoop {
   /** Times the loop parked (for idle-cost measurements). */
   parks = 0;
 
-  constructor(target: Pollable, bell: AtomicsDoorbell, options: PollLoopOptions = {}) {
+  constructor(target: Pollable, bell: Doorbell, options: PollLoopOptions = {}) {
     this.target = target;
     this.bell = bell;
     this.sliceMs = (options.spinSliceMicros ?? 50) / 1000;

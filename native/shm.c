@@ -1,0 +1,116 @@
+/*
+ * rpmsg_shm: map a shared-memory file into the process as an ArrayBuffer (Node has no mmap).
+ *
+ *   map(path: string, size: number, create: boolean): ArrayBuffer
+ *
+ * MAP_SHARED, read/write. With `create` the file is created (mode 0666) and grown to `size`;
+ * without it the file must already be at least `size` bytes. The mapping lives as long as the
+ * ArrayBuffer (unmapped by its finalizer). Errors are thrown as Error with a Node-style `code`
+ * (the errno name) and `syscall`.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *errno_code(int e) {
+  switch (e) {
+    case ENOENT: return "ENOENT";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case ENOMEM: return "ENOMEM";
+    case EINVAL: return "EINVAL";
+    case ENOSPC: return "ENOSPC";
+    case EISDIR: return "EISDIR";
+    case EFBIG: return "EFBIG";
+    default: return "EIO";
+  }
+}
+
+static napi_value throw_errno(napi_env env, const char *syscall, int e) {
+  napi_value msg, code, err, sys;
+  char text[256];
+  snprintf(text, sizeof text, "%s: %s", syscall, strerror(e));
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+  napi_create_string_utf8(env, errno_code(e), NAPI_AUTO_LENGTH, &code);
+  napi_create_error(env, code, msg, &err);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys);
+  napi_set_named_property(env, err, "syscall", sys);
+  napi_throw(env, err);
+  return NULL;
+}
+
+static void finalize_mapping(napi_env env, void *data, void *hint) {
+  (void)env;
+  munmap(data, (size_t)(uintptr_t)hint);
+}
+
+static napi_value map_file(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3) {
+    napi_throw_type_error(env, "EINVAL", "map(path, size, create) expects three arguments");
+    return NULL;
+  }
+  char path[4096];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len == 0 || len >= sizeof path - 1) {
+    napi_throw_type_error(env, "EINVAL", "path must be a non-empty string");
+    return NULL;
+  }
+  double dsize = 0;
+  if (napi_get_value_double(env, argv[1], &dsize) != napi_ok || !(dsize > 0) || dsize > (double)(1ull << 40) ||
+      dsize != (double)(size_t)dsize) {
+    napi_throw_range_error(env, "EINVAL", "size must be a positive integer");
+    return NULL;
+  }
+  size_t size = (size_t)dsize;
+  bool create = false;
+  napi_get_value_bool(env, argv[2], &create);
+
+  int fd = open(path, O_RDWR | (create ? O_CREAT : 0), 0666);
+  if (fd < 0) return throw_errno(env, "open", errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return throw_errno(env, "fstat", e);
+  }
+  if ((size_t)st.st_size < size) {
+    if (!create) {
+      close(fd);
+      return throw_errno(env, "map (file smaller than size)", EINVAL);
+    }
+    if (ftruncate(fd, (off_t)size) != 0) {
+      int e = errno;
+      close(fd);
+      return throw_errno(env, "ftruncate", e);
+    }
+  }
+  void *addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  int e = errno;
+  close(fd);
+  if (addr == MAP_FAILED) return throw_errno(env, "mmap", e);
+
+  napi_value ab;
+  if (napi_create_external_arraybuffer(env, addr, size, finalize_mapping, (void *)(uintptr_t)size, &ab) != napi_ok) {
+    munmap(addr, size);
+    napi_throw_error(env, "ENOMEM", "cannot wrap the mapping in an ArrayBuffer");
+    return NULL;
+  }
+  return ab;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "map", NAPI_AUTO_LENGTH, map_file, NULL, &fn);
+  napi_set_named_property(env, exports, "map", fn);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
