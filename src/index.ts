@@ -22,3 +22,17 @@ export { Loopback, type LoopbackOptions, type LoopbackSide } from './platform/lo
 export { PollLoop, AtomicsDoorbell, type PollLoopOptions, type Pollable } from './platform/poll-loop.js';
 export { WorkerRemoteProc, startWorkerRemote, type WorkerRemoteOptions, type RemoteState, type HostBufferOptions } from './platform/worker-remote.js';
 export { inspectVring, type VringSnapshot, type VringDescriptor } from './virtio/inspect.js';
+export { mapShmFile, OPENAMP_SHM_PATH, OPENAMP_SHM_SIZE } from './platform/shm-file.js';
+export { SocketDoorbell } from './platform/socket-doorbell.js';
+export type { Doorbell } from './platform/poll-loop.js';
+export {
+  ProcessRemoteServer,
+  ProcessRemoteLink,
+  attachProcessRemote,
+  spawnProcessRemote,
+  OPENAMP_SOCKET_PATH,
+  type ProcessMemoryOptions,
+  type RemoteServeOptions,
+  type HostAttachOptions,
+  type SpawnOptions,
+} from './platform/process-remote.js';
