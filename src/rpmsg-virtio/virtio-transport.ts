@@ -70,6 +70,8 @@ export interface VirtioRpmsgOptions {
 }
 
 const DEFAULT_BUFFER_SIZE = 512;
+/** Views kept per transport for reuse (a peer can vary offsets and lengths at will). */
+const VIEW_CACHE_MAX = 4096;
 const MAX_BUFFER_SIZE = 0xffff + RPMSG_HDR_SIZE;
 export const DEFAULT_FEATURES = featureBit(VIRTIO_RPMSG_F_NS) | featureBit(VIRTIO_RING_F_EVENT_IDX);
 
@@ -110,6 +112,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
   private readonly rxViews: (Uint8Array | undefined)[];
   private readonly rxHeldLen: Uint32Array; // remote: descriptor length of a held buffer
   private readonly rxHeld: Uint8Array;
+  private readonly viewCache = new Map<number, Uint8Array>();
   private curRxToken = -1;
   private curRxHeld = false;
 
@@ -321,7 +324,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
     const payload = this.txOffset[t]! + RPMSG_HDR_SIZE;
     const cap = this.txLen[t]! - RPMSG_HDR_SIZE;
     if (b === undefined || b.data.byteOffset !== this.region.byteOffset + payload || b.data.length !== cap) {
-      b = new TxBuf(this.u8.subarray(payload, payload + cap), t);
+      b = new TxBuf(this.viewAt(payload, cap), t);
       this.txBufs[t] = b;
     }
     this.txLent[t] = 1;
@@ -412,7 +415,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
         const start = off + RPMSG_HDR_SIZE;
         let view = this.rxViews[t];
         if (view === undefined || view.length !== payloadLen || view.byteOffset !== region.byteOffset + start) {
-          view = this.u8.subarray(start, start + payloadLen);
+          view = this.viewAt(start, payloadLen);
           this.rxViews[t] = view;
         }
         this.curRxToken = t;
@@ -509,6 +512,20 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
       if (this.mtu !== len - RPMSG_HDR_SIZE) this.mtu = len - RPMSG_HDR_SIZE; // OpenAMP: size of the host's buffers
       return id;
     }
+  }
+
+  /**
+   * A view of [start, start+len), reused across messages: the remote side sees the host's
+   * buffers under changing descriptor ids, so views are also cached by offset (bounded).
+   */
+  private viewAt(start: number, len: number): Uint8Array {
+    let v = this.viewCache.get(start);
+    if (v === undefined || v.length !== len) {
+      if (this.viewCache.size >= VIEW_CACHE_MAX) this.viewCache.clear();
+      v = this.u8.subarray(start, start + len);
+      this.viewCache.set(start, v);
+    }
+    return v;
   }
 
   private commitTx(t: number): void {
