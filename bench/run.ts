@@ -8,12 +8,21 @@
  * process (both threads) per message, and main-thread heap growth per message (the process is
  * started with a large young generation and a GC before each case, so short-lived garbage shows).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RingBuffer } from 'ringbuf.js';
-import { Loopback, RpmsgBus, startWorkerRemote, type Endpoint, type RpmsgLink, type WorkerRemoteProc } from '../src/index.js';
+import {
+  Loopback,
+  RpmsgBus,
+  spawnProcessRemote,
+  startWorkerRemote,
+  type Endpoint,
+  type RpmsgLink,
+  type WorkerRemoteProc,
+} from '../src/index.js';
 
 interface Result {
   case: string;
@@ -126,6 +135,24 @@ class RpmsgBench {
   rttN = 0;
   rttZc = false;
   private readonly cmd = new Uint8Array(16);
+
+  /** A bench firmware in a child process over a mapped file and socket kicks (fast mode or not). */
+  static async startProcess(bus: RpmsgBus, spin: boolean): Promise<{ bench: RpmsgBench; close: () => Promise<void> }> {
+    const { child, remote } = await spawnProcessRemote(bus, {
+      firmware: fileURLToPath(firmware),
+      ...(spin ? {} : { poll: { spinWindowMs: 0 } }),
+    });
+    const b = new RpmsgBench(undefined);
+    b.attach(remote.link);
+    return {
+      bench: b,
+      close: async () => {
+        const exited = once(child, 'exit');
+        remote.close();
+        await exited;
+      },
+    };
+  }
 
   static async start(bus: RpmsgBus, name: string): Promise<RpmsgBench> {
     const rp = await startWorkerRemote(bus, { firmware, name, log: () => {} });
@@ -318,6 +345,47 @@ class RingbufBench {
   }
 }
 
+/** Plain UNIX-socket ping-pong between the same two kinds of process. */
+class SocketBench {
+  static async start(): Promise<{ rtt: (n: number, size: number) => Promise<Float64Array>; close: () => void }> {
+    const path = `/tmp/rpmsg-bench-${process.pid}.sock`;
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./socket-echo.js', import.meta.url)), path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(child.stdout!, 'data');
+    const sock = connect(path);
+    await once(sock, 'connect');
+    sock.setNoDelay(true);
+    let want = 0;
+    let got = 0;
+    let resolveOne: (() => void) | undefined;
+    sock.on('data', (d: Buffer) => {
+      got += d.length;
+      if (got >= want) {
+        got -= want;
+        resolveOne?.();
+      }
+    });
+    return {
+      rtt: async (n, size) => {
+        const payload = Buffer.alloc(size, 7);
+        const samples = new Float64Array(n);
+        want = size;
+        for (let i = 0; i < n; i++) {
+          const t = performance.now();
+          const p = new Promise<void>((r) => (resolveOne = r));
+          sock.write(payload);
+          await p;
+          samples[i] = performance.now() - t;
+        }
+        return samples;
+      },
+      close: () => {
+        sock.destroy();
+        child.kill();
+      },
+    };
+  }
+}
+
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
@@ -381,6 +449,24 @@ async function main(): Promise<void> {
   }
   for (const b of extra.slice(1)) await b.rp!.stop();
 
+  // Two processes: OpenAMP's protocol (socket kicks only), fast mode, and a plain socket.
+  const procFast = await RpmsgBench.startProcess(bus, true);
+  const procKick = await RpmsgBench.startProcess(bus, false);
+  const sock = await SocketBench.start();
+  const nProcRtt = SMOKE ? 500 : N_RTT;
+  for (let rep = 1; rep <= REPS; rep++) {
+    for (const size of SIZES) {
+      results.push(await measure('one-way h2r', 'rpmsg-process-fast', size, rep, N_TPUT, async () => (await procFast.bench.oneWayH2R(N_TPUT, size, false), null)));
+      results.push(await measure('one-way h2r', 'rpmsg-process-kicks', size, rep, N_TPUT, async () => (await procKick.bench.oneWayH2R(N_TPUT, size, false), null)));
+      results.push(await measure('round trip', 'rpmsg-process-fast', size, rep, nProcRtt, () => procFast.bench.rtt(nProcRtt, size, false)));
+      results.push(await measure('round trip', 'rpmsg-process-kicks', size, rep, nProcRtt, () => procKick.bench.rtt(nProcRtt, size, false)));
+      results.push(await measure('round trip', 'unix-socket', size, rep, nProcRtt, () => sock.rtt(nProcRtt, size)));
+    }
+  }
+  await procFast.close();
+  await procKick.close();
+  sock.close();
+
   // Idle: one remote attached, no traffic.
   await new Promise((r) => setTimeout(r, 200));
   const cpu0 = process.cpuUsage();
@@ -434,6 +520,12 @@ function report(results: Result[], idlePct: number): void {
     const a = med('round trip', 'rpmsg-worker', p, (r) => r.rtt_p50_us!);
     const b = med('round trip', 'messageport', p, (r) => r.rtt_p50_us!);
     lines.push(`  round trip p50 ${String(p).padStart(3)} B: rpmsg/MessagePort ${(a / b).toFixed(3)}x (${a.toFixed(1)} vs ${b.toFixed(1)} µs)`);
+  }
+  for (const p of SIZES) {
+    const f = med('round trip', 'rpmsg-process-fast', p, (r) => r.rtt_p50_us!);
+    const k = med('round trip', 'rpmsg-process-kicks', p, (r) => r.rtt_p50_us!);
+    const u = med('round trip', 'unix-socket', p, (r) => r.rtt_p50_us!);
+    lines.push(`  processes round trip p50 ${String(p).padStart(3)} B: fast ${f.toFixed(1)} µs, socket kicks ${k.toFixed(1)} µs, plain UNIX socket ${u.toFixed(1)} µs`);
   }
   lines.push(`  endpoints 10000/1: ${(tp('endpoints 10000', 'rpmsg-worker', 16) / tp('endpoints 1', 'rpmsg-worker', 16)).toFixed(2)}x`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -306,7 +306,8 @@ export async function spawnProcessRemote(bus: RpmsgBus, options: SpawnOptions): 
   const shmPath = options.shmPath ?? `/dev/shm/rpmsg-${id}.shm`;
   const socketPath = options.socketPath ?? `/tmp/rpmsg-${id}.sock`;
   const cli = fileURLToPath(new URL('../../../bin/rpmsg.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'remote', '--once', '--firmware', options.firmware, '--shm', shmPath, '--socket', socketPath], {
+  const noSpin = options.poll?.spinWindowMs === 0 ? ['--no-spin'] : [];
+  const child = spawn(process.execPath, [cli, 'remote', '--once', ...noSpin, '--firmware', options.firmware, '--shm', shmPath, '--socket', socketPath], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const ac = new AbortController();
