@@ -10,7 +10,7 @@ import { RpmsgLink, type LinkLimits } from '../rpmsg/link.js';
 import { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RPMSG_F_NS, featureBit } from '../virtio/constants.js';
 import { computeLayout, readRpmsgMemory, writeResourceTable, type LayoutOptions, type MemoryLayout } from './layout.js';
-import type { HostBufferOptions } from './worker-remote.js';
+import { startHostSide, type HostBufferOptions } from './host-side.js';
 
 export interface LoopbackSide {
   bus: RpmsgBus;
@@ -56,21 +56,21 @@ export class Loopback {
     writeResourceTable(this.region, this.layout);
     const mem = readRpmsgMemory(this.region, this.layout.rscOffset, this.layout.rscSize);
     const hostBus = options.hostBus ?? new RpmsgBus();
-    const hostLink = new RpmsgLink('loopback-host', 'host', options.limits);
-    hostBus.addLink(hostLink);
-    const hostSide = { bus: hostBus, link: hostLink, kicks: 0 } as LoopbackSide;
     const remoteSide = { kicks: 0 } as LoopbackSide;
-    hostSide.transport = new VirtioRpmsgTransport({
-      role: 'host',
-      link: hostLink,
-      region: this.region,
-      vdev: mem.vdev,
-      vrings: mem.vrings,
-      pool: this.layout.pool,
-      notify: () => this.kick(remoteSide),
-      ...options.host,
-    });
-    hostSide.ns = hostSide.transport.nameService ? new NameService(hostBus, hostLink) : undefined;
+    const hostSide: LoopbackSide = {
+      bus: hostBus,
+      kicks: 0,
+      ...startHostSide({
+        name: 'loopback-host',
+        bus: hostBus,
+        region: this.region,
+        mem,
+        pool: this.layout.pool,
+        notify: () => this.kick(remoteSide),
+        host: options.host,
+        limits: options.limits,
+      }),
+    };
     const remoteBus = options.remoteBus ?? new RpmsgBus();
     const remoteLink = new RpmsgLink('loopback-remote', 'remote', options.limits);
     remoteBus.addLink(remoteLink);

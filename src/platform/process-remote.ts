@@ -17,17 +17,17 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { RpmsgError } from '../errors.js';
 import type { Region } from '../memory/region.js';
-import { NameService } from '../ns/name-service.js';
+import type { NameService } from '../ns/name-service.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
-import { RpmsgLink, type LinkLimits } from '../rpmsg/link.js';
-import { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
+import type { LinkLimits, RpmsgLink } from '../rpmsg/link.js';
+import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
 import type { Firmware, FirmwareContext } from './firmware.js';
 import { computeLayout, readRpmsgMemory, writeResourceTable, type LayoutOptions, type MemoryLayout } from './layout.js';
 import { PollLoop, type PollLoopOptions } from './poll-loop.js';
 import { bootRemote, runFirmware, waitDriverOk } from './remote-runtime.js';
 import { OPENAMP_SHM_PATH, OPENAMP_SHM_SIZE, mapShmFile } from './shm-file.js';
 import { SocketDoorbell } from './socket-doorbell.js';
-import type { HostBufferOptions } from './worker-remote.js';
+import { startHostSide, type HostBufferOptions } from './host-side.js';
 
 export const OPENAMP_SOCKET_PATH = '/tmp/openamp.event.0';
 
@@ -261,19 +261,16 @@ export async function attachProcessRemote(bus: RpmsgBus, options: HostAttachOpti
     const region = mapShmFile(r.shmPath, r.size);
     const mem = readRpmsgMemory(region, r.layout.rscOffset, r.layout.rscSize);
     const bell = new SocketDoorbell(socket);
-    const link = new RpmsgLink(options.name ?? r.socketPath, 'host', options.limits);
-    bus.addLink(link);
-    const transport = new VirtioRpmsgTransport({
-      role: 'host',
-      link,
+    const { link, transport, ns } = startHostSide({
+      name: options.name ?? r.socketPath,
+      bus,
       region,
-      vdev: mem.vdev,
-      vrings: mem.vrings,
+      mem,
       pool: options.pool ?? r.layout.pool,
       notify: () => bell.kick(),
-      ...options.host,
+      host: options.host,
+      limits: options.limits,
     });
-    const ns = transport.nameService ? new NameService(bus, link) : undefined;
     const loop = new PollLoop(transport, bell, options.poll);
     const pl = new ProcessRemoteLink(link, transport, ns, region, socket, loop);
     socket.once('close', () => {

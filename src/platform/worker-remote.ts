@@ -15,10 +15,11 @@ import { EventEmitter, once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { RpmsgError } from '../errors.js';
 import { Region } from '../memory/region.js';
-import { NameService } from '../ns/name-service.js';
+import type { NameService } from '../ns/name-service.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
-import { RpmsgLink, type LinkLimits } from '../rpmsg/link.js';
-import { VirtioRpmsgTransport, type VirtioRpmsgOptions } from '../rpmsg-virtio/virtio-transport.js';
+import type { LinkLimits, RpmsgLink } from '../rpmsg/link.js';
+import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
+import { startHostSide, type HostBufferOptions } from './host-side.js';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RPMSG_F_NS, featureBit } from '../virtio/constants.js';
 import { computeLayout, readRpmsgMemory, writeResourceTable, type LayoutOptions, type MemoryLayout } from './layout.js';
 import { AtomicsDoorbell, CTRL_WORDS, PollLoop, type PollLoopOptions } from './poll-loop.js';
@@ -26,10 +27,6 @@ import type { WorkerBootData } from './worker-entry.js';
 
 export type RemoteState = 'offline' | 'running' | 'stopped' | 'crashed';
 
-export type HostBufferOptions = Pick<
-  VirtioRpmsgOptions,
-  'rxBuffers' | 'txBuffers' | 'rxBufferSize' | 'txBufferSize' | 'features'
->;
 
 export interface WorkerRemoteOptions {
   /** Firmware module (path or file URL) whose default export runs in the worker. */
@@ -86,19 +83,17 @@ export class WorkerRemoteProc extends EventEmitter {
     writeResourceTable(region, layout);
     const mem = readRpmsgMemory(region, layout.rscOffset, layout.rscSize);
     const bell = new AtomicsDoorbell(new Int32Array(sab, layout.control!, CTRL_WORDS), 'host');
-    const link = new RpmsgLink(this.name, 'host', o.limits);
-    this.bus.addLink(link);
-    const transport = new VirtioRpmsgTransport({
-      role: 'host',
-      link,
+    const { link, transport, ns } = startHostSide({
+      name: this.name,
+      bus: this.bus,
       region,
-      vdev: mem.vdev,
-      vrings: mem.vrings,
+      mem,
       pool: layout.pool,
       notify: () => bell.kick(),
-      ...o.host,
+      host: o.host,
+      limits: o.limits,
     });
-    this.ns = transport.nameService ? new NameService(this.bus, link) : undefined;
+    this.ns = ns;
     this.link = link;
     this.transport = transport;
     this.layout = layout;
