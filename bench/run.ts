@@ -41,6 +41,8 @@ interface Result {
 const args = new Set(process.argv.slice(2));
 const JSON_OUT = args.has('--json');
 const SMOKE = args.has('--smoke');
+/** BENCH_ONLY=regex runs only the cases whose "case transport" matches (for profiling). */
+const ONLY = process.env.BENCH_ONLY !== undefined ? new RegExp(process.env.BENCH_ONLY) : undefined;
 
 // Re-exec with the flags the measurements need.
 if (!process.execArgv.includes('--expose-gc')) {
@@ -79,7 +81,8 @@ async function measure(
   rep: number,
   msgs: number,
   body: () => Promise<Float64Array | null>,
-): Promise<Result> {
+): Promise<Result | undefined> {
+  if (ONLY !== undefined && !ONLY.test(`${name} ${transport}`)) return undefined;
   gc();
   const heap0 = process.memoryUsage().heapUsed;
   const cpu0 = process.cpuUsage();
@@ -140,6 +143,7 @@ class RpmsgBench {
   static async startProcess(bus: RpmsgBus, spin: boolean): Promise<{ bench: RpmsgBench; close: () => Promise<void> }> {
     const { child, remote } = await spawnProcessRemote(bus, {
       firmware: fileURLToPath(firmware),
+      stdout: 'ignore',
       ...(spin ? {} : { poll: { spinWindowMs: 0 } }),
     });
     const b = new RpmsgBench(undefined);
@@ -389,7 +393,7 @@ class SocketBench {
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
-  const results: Result[] = [];
+  const results: Array<Result | undefined> = [];
   const bus = new RpmsgBus();
   const rp = await RpmsgBench.start(bus, 'bench0');
   const mp = new MessagePortBench();
@@ -480,7 +484,7 @@ async function main(): Promise<void> {
   await mp.worker.terminate();
   await rbuf.worker.terminate();
   lb.close();
-  if (!JSON_OUT) report(results, idlePct);
+  if (!JSON_OUT) report(results.filter((r): r is Result => r !== undefined), idlePct);
 }
 
 function median(xs: number[]): number {
@@ -494,7 +498,8 @@ function report(results: Result[], idlePct: number): void {
     const key = `${r.case}|${r.transport}|${r.payload}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const med = (c: string, t: string, p: number, f: (r: Result) => number): number => median((groups.get(`${c}|${t}|${p}`) ?? []).map(f));
+  const med = (c: string, t: string, p: number, f: (r: Result) => number): number =>
+    groups.has(`${c}|${t}|${p}`) ? median(groups.get(`${c}|${t}|${p}`)!.map(f)) : NaN;
   const lines: string[] = [];
   lines.push('| case | transport | payload | msgs/s median (min–max) | MB/s | RTT p50 / p99 µs | CPU µs/msg | heap B/msg |');
   lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');

@@ -291,6 +291,8 @@ export async function attachProcessRemote(bus: RpmsgBus, options: HostAttachOpti
 export interface SpawnOptions extends Omit<HostAttachOptions, 'shmPath' | 'socketPath'> {
   /** Firmware module run in the child process. */
   firmware: string;
+  /** The child's stdout: shown (default) or discarded. Its stderr is always shown. */
+  stdout?: 'inherit' | 'ignore';
   shmPath?: string;
   socketPath?: string;
 }
@@ -305,7 +307,7 @@ export async function spawnProcessRemote(bus: RpmsgBus, options: SpawnOptions): 
   const cli = fileURLToPath(new URL('../../../bin/rpmsg.js', import.meta.url));
   const noSpin = options.poll?.spinWindowMs === 0 ? ['--no-spin'] : [];
   const child = spawn(process.execPath, [cli, 'remote', '--once', ...noSpin, '--firmware', options.firmware, '--shm', shmPath, '--socket', socketPath], {
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', options.stdout ?? 'inherit', 'inherit'],
   });
   const ac = new AbortController();
   child.once('exit', () => ac.abort());

@@ -7,7 +7,8 @@
  *
  * Host (owns the buffers, like Linux): carves rx buffers then tx buffers from the pool (a
  * bump allocator, as OpenAMP), posts every rx buffer at start, hands tx buffers out lazily —
- * first one released unsent, then one the remote returned, then a fresh one — writes
+ * first one released unsent, then one the remote returned that the last index read already
+ * announced, then a fresh one, and only then reads the remote's used index again — writes
  * gfeatures, then DRIVER_OK last, then kicks.
  *
  * Remote (like OpenAMP firmware): started once DRIVER_OK is set; sends by taking the host's
@@ -481,9 +482,13 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
   private takeTx(): number {
     if (this.spareTop > 0) return this.spare[--this.spareTop]!;
     if (this.host) {
-      let t = this.txVq.getUsed();
+      // Returned buffers already seen, then fresh ones, and only then read the device's index
+      // again: one read of that contended word per batch instead of one per message.
+      let t = this.txVq.getUsed(false);
       if (t >= 0) return t;
       if (this.txAllocated < this.numTx && this.txVq.freeCount > 0) return this.txAllocated++;
+      t = this.txVq.getUsed();
+      if (t >= 0) return t;
       if (this.pendingTx > 0) {
         this.flush();
         t = this.txVq.getUsed();

@@ -225,8 +225,8 @@ export class Virtqueue {
     this.numFreeDesc--;
     const w = this.descW32 + id * 4;
     const u32 = this.u32;
-    u32[w] = busAddress % TWO_32;
-    u32[w + 1] = Math.floor(busAddress / TWO_32);
+    u32[w] = busAddress >>> 0; // ToUint32 is the low word (no floating-point modulo)
+    u32[w + 1] = busAddress > 0xffffffff ? Math.floor(busAddress / TWO_32) : 0;
     u32[w + 2] = length;
     // flags only: OpenAMP leaves `next` alone for a single descriptor (images 02, 04).
     this.u16[(w + 3) * 2] = deviceWritable ? 2 : 0;
@@ -241,11 +241,14 @@ export class Virtqueue {
 
   /**
    * Take the next buffer the device returned: returns its token (and sets `bufLen` to the used
-   * length), or -1 when none is pending or the queue is broken.
+   * length), or -1 when none is pending or the queue is broken. With `refresh` false only
+   * entries already announced by the last read of used.idx are taken (no read of the index,
+   * which the device's core is busy writing).
    */
-  getUsed(): number {
+  getUsed(refresh = true): number {
     if (this.brokenBy !== undefined) return -1;
     if (this.lastSeen === this.peerIdx) {
+      if (!refresh) return -1; // only what the last index read announced: no shared-memory read
       const idx = Atomics.load(this.u16, this.usedIdxW);
       const ahead = (idx - this.lastSeen) & 0xffff;
       if (ahead > this.numInFlight) {
