@@ -399,10 +399,8 @@ async function main(): Promise<void> {
   const mp = new MessagePortBench();
   const rbuf = new RingbufBench();
   const lb = new Loopback({ manual: true });
-  const lbRemote = new RpmsgBench(undefined);
   let lbCount = 0;
   lb.remote.link.createEndpoint(() => void lbCount++, { addr: SINK, announce: false });
-  void lbRemote;
   const lbSender = lb.host.link.createEndpoint(() => {}, { dst: SINK, announce: false });
   await new Promise((r) => setTimeout(r, 100));
 

@@ -99,7 +99,6 @@ export class PollLoop {
   private lastWork = -Infinity;
   private running = false;
   private scheduled = false;
-  private parked = false;
   private readonly runBound: () => void;
   private readonly wakeBound: () => void;
   /** Times the loop parked (for idle-cost measurements). */
@@ -115,7 +114,6 @@ export class PollLoop {
       this.run();
     };
     this.wakeBound = () => {
-      this.parked = false;
       this.bell.setParked(false);
       this.run();
     };
@@ -129,15 +127,6 @@ export class PollLoop {
 
   stop(): void {
     this.running = false;
-  }
-
-  /** Poll now (e.g. after a local event); harmless when already scheduled. */
-  poke(): void {
-    if (!this.running || this.parked) {
-      if (this.running) this.schedule();
-      return;
-    }
-    this.schedule();
   }
 
   private schedule(): void {
@@ -178,7 +167,6 @@ export class PollLoop {
       this.bell.setParked(false);
       return this.schedule();
     }
-    this.parked = true;
     this.parks++;
     void wait.then(this.wakeBound);
   }

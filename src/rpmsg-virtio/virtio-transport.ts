@@ -275,12 +275,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
       throw new RpmsgError('EMSGSIZE', `payload of ${len} bytes exceeds the buffer`, { len, buffer: this.txLen[t]! });
     }
     const off = this.txOffset[t]!;
-    const w = off >>> 2;
-    const u32 = this.u32;
-    u32[w] = src;
-    u32[w + 1] = dst;
-    u32[w + 2] = 0;
-    u32[w + 3] = len;
+    this.writeHeader(off, src, dst, len);
     if (len <= 16) {
       const u8 = this.u8;
       const base = off + RPMSG_HDR_SIZE;
@@ -338,11 +333,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
       throw new RpmsgError('EMSGSIZE', 'length exceeds the tx buffer', { len, capacity: buffer.data.length });
     }
     this.txLent[t] = 0;
-    const w = this.txOffset[t]! >>> 2;
-    this.u32[w] = src;
-    this.u32[w + 1] = dst;
-    this.u32[w + 2] = 0;
-    this.u32[w + 3] = len;
+    this.writeHeader(this.txOffset[t]!, src, dst, len);
     this.commitTx(t);
   }
 
@@ -531,6 +522,16 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
       this.viewCache.set(start, v);
     }
     return v;
+  }
+
+  /** struct rpmsg_hdr at a 4-aligned offset: src, dst, reserved 0, len | flags 0 << 16. */
+  private writeHeader(off: number, src: number, dst: number, len: number): void {
+    const w = off >>> 2;
+    const u32 = this.u32;
+    u32[w] = src;
+    u32[w + 1] = dst;
+    u32[w + 2] = 0;
+    u32[w + 3] = len;
   }
 
   private commitTx(t: number): void {
