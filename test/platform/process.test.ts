@@ -16,7 +16,7 @@ import {
   type Channel,
   type RpmsgError,
 } from '../../src/index.js';
-import { firstDiff, repoRoot, sharedDir } from '../helpers.js';
+import { firstDiff, repoRoot, sharedDir, until } from '../helpers.js';
 
 const cli = join(repoRoot(), 'bin', 'rpmsg.js');
 const faulty = join(repoRoot(), 'dist', 'test', 'fixtures', 'faulty-firmware.js');
@@ -44,14 +44,6 @@ function run(args: string[]): { child: ChildProcess; out: () => string; exit: Pr
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exit = once(child, 'exit').then(([code]) => code as number);
   return { child, out: () => out, exit };
-}
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('rpmsg host and rpmsg remote as two processes', () => {

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { RpmsgBus, RpmsgError, startWorkerRemote, type Channel, type RpmsgDriver } from '../../src/index.js';
-import { firmwarePath, repoRoot } from '../helpers.js';
+import { firmwarePath, repoRoot, until } from '../helpers.js';
 
 const ECHO = 'rpmsg-openamp-demo-channel';
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -22,14 +22,6 @@ function echoDriver(rx: Map<Channel, string[]>, log: string[] = []): RpmsgDriver
     remove: (ch) => void log.push(`remove ${ch.link.name}`),
     callback: (ch, data) => void rx.get(ch)?.push(dec(data)),
   };
-}
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 
 describe('worker remotes', () => {
