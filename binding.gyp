@@ -1,9 +1,9 @@
 {
   "targets": [
     {
-      "target_name": "rpmsg_shm",
-      "sources": ["native/shm.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"]
+      "target_name": "rpmsg_native",
+      "sources": ["native/addon.c", "native/shm.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Werror"]
     }
   ]
 }

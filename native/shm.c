@@ -1,5 +1,5 @@
 /*
- * rpmsg_shm: map a shared-memory file into the process as an ArrayBuffer (Node has no mmap).
+ * shm: map a shared-memory file into the process as an ArrayBuffer (Node has no mmap).
  *
  *   map(path: string, size: number, create: boolean): ArrayBuffer
  *
@@ -8,41 +8,15 @@
  * ArrayBuffer (unmapped by its finalizer). Errors are thrown as Error with a Node-style `code`
  * (the errno name) and `syscall`.
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "common.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char *errno_code(int e) {
-  switch (e) {
-    case ENOENT: return "ENOENT";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case ENOMEM: return "ENOMEM";
-    case EINVAL: return "EINVAL";
-    case ENOSPC: return "ENOSPC";
-    case EISDIR: return "EISDIR";
-    case EFBIG: return "EFBIG";
-    default: return "EIO";
-  }
-}
-
-static napi_value throw_errno(napi_env env, const char *syscall, int e) {
-  napi_value msg, code, err, sys;
-  char text[256];
-  snprintf(text, sizeof text, "%s: %s", syscall, strerror(e));
-  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
-  napi_create_string_utf8(env, errno_code(e), NAPI_AUTO_LENGTH, &code);
-  napi_create_error(env, code, msg, &err);
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys);
-  napi_set_named_property(env, err, "syscall", sys);
-  napi_throw(env, err);
-  return NULL;
-}
 
 static void finalize_mapping(napi_env env, void *data, void *hint) {
   (void)env;
@@ -74,28 +48,28 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   napi_get_value_bool(env, argv[2], &create);
 
   int fd = open(path, O_RDWR | (create ? O_CREAT : 0), 0666);
-  if (fd < 0) return throw_errno(env, "open", errno);
+  if (fd < 0) return rpmsg_throw_errno(env, "open", errno);
   struct stat st;
   if (fstat(fd, &st) != 0) {
     int e = errno;
     close(fd);
-    return throw_errno(env, "fstat", e);
+    return rpmsg_throw_errno(env, "fstat", e);
   }
   if ((size_t)st.st_size < size) {
     if (!create) {
       close(fd);
-      return throw_errno(env, "map (file smaller than size)", EINVAL);
+      return rpmsg_throw_errno(env, "map (file smaller than size)", EINVAL);
     }
     if (ftruncate(fd, (off_t)size) != 0) {
       int e = errno;
       close(fd);
-      return throw_errno(env, "ftruncate", e);
+      return rpmsg_throw_errno(env, "ftruncate", e);
     }
   }
   void *addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   int e = errno;
   close(fd);
-  if (addr == MAP_FAILED) return throw_errno(env, "mmap", e);
+  if (addr == MAP_FAILED) return rpmsg_throw_errno(env, "mmap", e);
 
   napi_value ab;
   if (napi_create_external_arraybuffer(env, addr, size, finalize_mapping, (void *)(uintptr_t)size, &ab) != napi_ok) {
@@ -106,11 +80,8 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   return ab;
 }
 
-static napi_value init(napi_env env, napi_value exports) {
+void rpmsg_register_shm(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "map", NAPI_AUTO_LENGTH, map_file, NULL, &fn);
   napi_set_named_property(env, exports, "map", fn);
-  return exports;
 }
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,6 +1,6 @@
 /**
  * Shared memory between processes: a file mapped MAP_SHARED into this process through the
- * small native addon in native/shm.c (built by node-gyp at `npm install`; Node has no mmap).
+ * native addon's native/shm.c (built by node-gyp at `npm install`; Node has no mmap).
  *
  * Memory ordering between processes: both processes map the same physical pages. The ring
  * index words are read and written with `Atomics.load`/`Atomics.store` (V8 emits the same
@@ -11,28 +11,9 @@
  * `Atomics.wait`/`notify` do not work across processes (the buffer is not a SharedArrayBuffer):
  * wake-ups go over the socket (socket-doorbell.ts).
  */
-import { createRequire } from 'node:module';
 import { RpmsgError } from '../errors.js';
 import { Region } from '../memory/region.js';
-
-interface ShmAddon {
-  map(path: string, size: number, create: boolean): ArrayBuffer;
-}
-
-let addon: ShmAddon | undefined;
-
-function load(): ShmAddon {
-  if (addon === undefined) {
-    const require = createRequire(import.meta.url);
-    try {
-      // dist/src/platform/shm-file.js → build/Release at the package root
-      addon = require('../../../build/Release/rpmsg_shm.node') as ShmAddon;
-    } catch (e) {
-      throw new RpmsgError('ENXIO', 'native addon rpmsg_shm is not built (run npm install)', undefined, { cause: e });
-    }
-  }
-  return addon;
-}
+import { loadNative } from '../native/addon.js';
 
 export const OPENAMP_SHM_PATH = '/dev/shm/openamp.shm';
 export const OPENAMP_SHM_SIZE = 0x80000;
@@ -44,7 +25,7 @@ export const OPENAMP_SHM_SIZE = 0x80000;
 export function mapShmFile(path: string, size: number, options: { create?: boolean; busBase?: number } = {}): Region {
   let ab: ArrayBuffer;
   try {
-    ab = load().map(path, size, options.create ?? false);
+    ab = loadNative().map(path, size, options.create ?? false);
   } catch (e) {
     if (e instanceof RpmsgError) throw e;
     const code = (e as { code?: string }).code;

@@ -1,0 +1,44 @@
+/*
+ * rpmsg_native: the package's one native addon, for what Node cannot do itself (mmap of a
+ * shared-memory file, ...). Each job lives in its own file and registers its functions here.
+ * The addon is optional: src/native/addon.ts loads it lazily and reports ENXIO with what to
+ * install when it is missing.
+ */
+#include "common.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *errno_code(int e) {
+  switch (e) {
+    case ENOENT: return "ENOENT";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case ENOMEM: return "ENOMEM";
+    case EINVAL: return "EINVAL";
+    case ENOSPC: return "ENOSPC";
+    case EISDIR: return "EISDIR";
+    case EFBIG: return "EFBIG";
+    default: return "EIO";
+  }
+}
+
+napi_value rpmsg_throw_errno(napi_env env, const char *syscall, int e) {
+  napi_value msg, code, err, sys;
+  char text[256];
+  snprintf(text, sizeof text, "%s: %s", syscall, strerror(e));
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+  napi_create_string_utf8(env, errno_code(e), NAPI_AUTO_LENGTH, &code);
+  napi_create_error(env, code, msg, &err);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys);
+  napi_set_named_property(env, err, "syscall", sys);
+  napi_throw(env, err);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  rpmsg_register_shm(env, exports);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
