@@ -1,6 +1,6 @@
 /*
  * rpmsg_native: the package's one native addon, for what Node cannot do itself (mmap of a
- * shared-memory file, ...). Each job lives in its own file and registers its functions here.
+ * shared-memory file, fd passing and readiness, ...). Each job lives in its own file and registers its functions here.
  * The addon is optional: src/native/addon.ts loads it lazily and reports ENXIO with what to
  * install when it is missing.
  */
@@ -19,6 +19,20 @@ static const char *errno_code(int e) {
     case ENOSPC: return "ENOSPC";
     case EISDIR: return "EISDIR";
     case EFBIG: return "EFBIG";
+    case EAGAIN: return "EAGAIN";
+    case EBADF: return "EBADF";
+    case EEXIST: return "EEXIST";
+    case EPIPE: return "EPIPE";
+    case ECONNRESET: return "ECONNRESET";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case EADDRINUSE: return "EADDRINUSE";
+    case ENOTSOCK: return "ENOTSOCK";
+    case ENOTCONN: return "ENOTCONN";
+    case EMFILE: return "EMFILE";
+    case EMSGSIZE: return "EMSGSIZE";
+    case ENODEV: return "ENODEV";
+    case ENXIO: return "ENXIO";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
     default: return "EIO";
   }
 }
@@ -38,6 +52,7 @@ napi_value rpmsg_throw_errno(napi_env env, const char *syscall, int e) {
 
 static napi_value init(napi_env env, napi_value exports) {
   rpmsg_register_shm(env, exports);
+  rpmsg_register_fd(env, exports);
   return exports;
 }
 

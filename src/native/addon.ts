@@ -10,7 +10,63 @@ import { RpmsgError } from '../errors.js';
 export interface NativeAddon {
   /** native/shm.c: map a file MAP_SHARED read/write as an ArrayBuffer (unmapped by its finalizer). */
   map(path: string, size: number, create: boolean): ArrayBuffer;
+
+  // native/fd.c: fd toolkit. Every fd it creates is O_NONBLOCK | O_CLOEXEC; no call blocks;
+  // "would block" is a return value (-1, null, 0 or false as stated), other errors throw
+  // Error with the errno name as `code` and `syscall`.
+  /** A connected AF_UNIX SOCK_STREAM pair. */
+  socketpair(): [number, number];
+  /** bind + listen on a UNIX socket path (the path must not exist). */
+  listenUnix(path: string, backlog: number): number;
+  /** A connected socket from a listening one; -1 when none is pending. */
+  acceptUnix(fd: number): number;
+  /** A connected UNIX stream socket (non-blocking after the connect). */
+  connectUnix(path: string): number;
+  /**
+   * recvmsg into `buf` with SCM_RIGHTS: null = would block; bytes 0 = peer closed. Received fds
+   * belong to the caller (close them); more than `maxFds` (≤ 16) are closed and counted in
+   * `droppedFds`.
+   */
+  recvFds(fd: number, buf: Uint8Array, maxFds: number): { bytes: number; fds: number[]; droppedFds: number } | null;
+  /** sendmsg of `buf` with `fds` (≤ 16) as SCM_RIGHTS; bytes sent, -1 = would block. No SIGPIPE. */
+  sendFds(fd: number, buf: Uint8Array, fds: readonly number[]): number;
+  /** read(2) into `buf`: bytes, -1 = would block, 0 = end of file. */
+  read(fd: number, buf: Uint8Array): number;
+  /** write(2) of `buf`: bytes written, -1 = would block. */
+  write(fd: number, buf: Uint8Array): number;
+  /** A non-blocking eventfd. */
+  eventfd(initval: number): number;
+  /** Reads and resets an eventfd's counter; 0 = not signalled. */
+  eventfdRead(fd: number): number;
+  /** Adds `value` (≥ 1) to an eventfd's counter; false = would block (counter full). */
+  eventfdWrite(fd: number, value: number): boolean;
+  /** An anonymous shared-memory file (memfd) of `size` bytes. */
+  memfd(name: string, size: number): number;
+  /**
+   * MAP_SHARED read/write mapping of [offset, offset+size) of `fd` (any offset; unmapped by the
+   * buffer's finalizer; the fd may be closed right after). EINVAL for a range past the end of a
+   * regular file.
+   */
+  mmapFd(fd: number, size: number, offset: number): ArrayBuffer;
+  close(fd: number): void;
+  /**
+   * Watches `fd` with libuv's uv_poll on Node's loop: `cb(status, events)` with events 1
+   * readable, 2 writable, status < 0 a -errno. Level-triggered. Runs until `unwatch` (call it
+   * before closing the fd); one watcher per fd.
+   */
+  watch(fd: number, events: number, cb: (status: number, events: number) => void): FdWatch;
+  /** Stops a watch (idempotent). */
+  unwatch(handle: FdWatch): void;
+  /** Whether the watch keeps the event loop alive (default true). */
+  watchRef(handle: FdWatch, ref: boolean): void;
 }
+
+/** Opaque handle of a native fd watch. */
+export type FdWatch = { readonly __brand: 'FdWatch' };
+
+/** `events` bits of `watch`. */
+export const FD_READABLE = 1;
+export const FD_WRITABLE = 2;
 
 let addon: NativeAddon | undefined;
 
