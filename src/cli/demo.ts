@@ -5,6 +5,8 @@
 import { RpmsgBus } from '../rpmsg/bus.js';
 import { startWorkerRemote, type WorkerRemoteProc } from '../platform/worker-remote.js';
 import { createClientSampleDriver, type SampleResult } from '../../samples/rpmsg-client-sample.js';
+import { defineCommand } from './command.js';
+import { flag, jsonFlag } from './flags.js';
 
 export interface DemoOptions {
   remotes: number;
@@ -55,3 +57,29 @@ export async function runDemo(o: DemoOptions): Promise<SampleResult[]> {
   o.log(`  total: ${results.reduce((s, r) => s + r.messages, 0)} messages from ${results.length} remotes in ${total.toFixed(1)} ms`);
   return results;
 }
+
+export const demoCommand = defineCommand({
+  name: 'demo',
+  summary: 'boot remote processors (worker threads) running the client-sample firmware and run the sample driver',
+  description:
+    'Boots --remotes remote processors in worker threads; each runs the rpmsg-client-sample firmware\n' +
+    'and the host binds the seed\'s sample driver (Linux samples/rpmsg) to each announced channel,\n' +
+    'prints its log and a summary. Needs no native addon.',
+  flags: {
+    remotes: flag.int({ help: 'remote processors to boot', min: 1, max: 64, default: 2 }),
+    count: flag.int({ help: 'messages per remote before goodbye', min: 1, max: 1_000_000, default: 100 }),
+    timeout: flag.int({ help: 'give up after this many milliseconds', metavar: 'MS', min: 1, max: 3_600_000, default: 60_000 }),
+    json: jsonFlag,
+  },
+  async run(v, ctx) {
+    const results = await runDemo({ remotes: v.remotes, count: v.count, log: (l) => ctx.log(l), timeoutMs: v.timeout });
+    const ok = results.length === v.remotes && results.every((r) => r.messages === v.count);
+    if (v.json) {
+      ctx.json({
+        ok,
+        remotes: results.map((r) => ({ remote: r.channel.link.name, channel: r.channel.toString(), messages: r.messages, bytes: r.bytes, elapsedMs: r.elapsedMs })),
+      });
+    }
+    return ok ? 0 : 1;
+  },
+});

@@ -1,91 +1,110 @@
 #!/usr/bin/env node
-/** The `rpmsg` command. */
-import { parseArgs } from 'node:util';
-import { runDemo } from './demo.js';
-import { runHost, runRemote, type ProcessCommandOptions } from './process-commands.js';
+/**
+ * The `rpmsg` command: a dispatcher over one file per command. To add a command, define it with
+ * defineCommand (src/cli/command.ts, flags from src/cli/flags.ts) in its own file and add it
+ * to COMMANDS. Exit status: 0 done, 1 failed, 2 usage error; 130 when interrupted.
+ */
+import { readFileSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
+import { RpmsgError } from '../errors.js';
+import type { Command, CommandContext } from './command.js';
+import { UsageError, formatFlags, parseFlags } from './flags.js';
+import { demoCommand } from './demo.js';
+import { hostCommand } from './host.js';
+import { remoteCommand } from './remote.js';
 
-const USAGE = `usage: rpmsg <command> [options]
+const COMMANDS: readonly Command[] = [demoCommand, remoteCommand, hostCommand];
 
-commands:
-  demo [--remotes N] [--count N]   boot N remote processors (worker threads) running the
-                                   rpmsg-client-sample firmware and run the sample driver
-  remote [options]                 remote role over a shared-memory file + UNIX socket (OpenAMP's
-                                   Linux machine): serves the echo service "rpmsg-openamp-demo-channel"
-  host [options]                   host role: attaches to a remote and runs OpenAMP's ping test
-                                   (payloads 17..496, ends with "<n> messages, <e> errors")
-  help                             this text
+function version(): string {
+  // dist/src/cli/main.js → the package root
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
-options of remote and host:
-  --shm PATH        shared-memory file (default /dev/shm/openamp.shm)
-  --size BYTES      its size (default 0x80000)
-  --socket PATH     kick socket (default /tmp/openamp.event.0)
-  --service NAME    echo (default) or sample ("rpmsg-client-sample", the seed's sample)
-  --firmware FILE   remote: run this firmware module instead of a built-in service
-  --once            remote: exit when the first host leaves
-  --no-spin         never spin: every notification is a socket kick (OpenAMP's way)
-  --count N         host, sample: messages before goodbye (default 100)
-  --timeout MS      host: give up after MS (default 30000)`;
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'usage: rpmsg <command> [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'rpmsg <command> --help  the command\'s options',
+    'rpmsg --version         the package version',
+  ].join('\n');
+}
 
+function commandHelp(c: Command): string {
+  const args = c.args !== undefined ? ` ${c.args.usage}` : '';
+  const body = c.description !== undefined ? `\n\n${c.description}` : `\n\n${c.summary}`;
+  return `usage: rpmsg ${c.name} [options]${args}${body}\n\noptions:\n${formatFlags(c.flags)}`;
+}
+
+function describe(e: unknown): string {
+  if (e instanceof RpmsgError) return `${e.message} [${e.code}]`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Run one command line; returns the exit status. */
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  switch (cmd) {
-    case 'demo': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { remotes: { type: 'string', default: '2' }, count: { type: 'string', default: '100' } },
-      });
-      const remotes = Number(values.remotes);
-      const count = Number(values.count);
-      if (!(Number.isInteger(remotes) && remotes >= 1 && remotes <= 64) || !(Number.isInteger(count) && count >= 1)) {
-        console.error(USAGE);
-        return 2;
-      }
-      const results = await runDemo({ remotes, count, log: (l) => console.log(l), timeoutMs: 60_000 });
-      return results.length === remotes && results.every((r) => r.messages === count) ? 0 : 1;
-    }
-    case 'remote':
-    case 'host': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          shm: { type: 'string' },
-          size: { type: 'string' },
-          socket: { type: 'string' },
-          service: { type: 'string', default: 'echo' },
-          firmware: { type: 'string' },
-          once: { type: 'boolean', default: false },
-          'no-spin': { type: 'boolean', default: false },
-          count: { type: 'string', default: '100' },
-          timeout: { type: 'string', default: '30000' },
-        },
-      });
-      if (values.service !== 'echo' && values.service !== 'sample') {
-        console.error(USAGE);
-        return 2;
-      }
-      const o: ProcessCommandOptions = {
-        service: values.service,
-        once: values.once,
-        count: Number(values.count),
-        timeoutMs: Number(values.timeout),
-        log: (l) => console.log(l),
-        ...(values.shm !== undefined ? { shmPath: values.shm } : {}),
-        ...(values.size !== undefined ? { size: Number(values.size) } : {}),
-        ...(values.socket !== undefined ? { socketPath: values.socket } : {}),
-        ...(values.firmware !== undefined ? { firmware: values.firmware } : {}),
-        ...(values['no-spin'] ? { poll: { spinWindowMs: 0 } } : {}),
-      };
-      return cmd === 'remote' ? runRemote(o) : runHost(o);
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return cmd === undefined ? 2 : 0;
-    default:
-      console.error(`rpmsg: unknown command '${cmd}'\n${USAGE}`);
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    console.error(overview());
+    return 2;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(version());
+    return 0;
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const c = COMMANDS.find((x) => x.name === rest[0]);
+    console.log(c !== undefined ? commandHelp(c) : overview());
+    return c !== undefined || rest.length === 0 ? 0 : 2;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) {
+    console.error(`rpmsg: unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see rpmsg --help)`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseFlags(command.flags, rest, command.args ?? { min: 0, max: 0 });
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`rpmsg ${name}: ${e.message} (see rpmsg ${name} --help)`);
+    return 2;
+  }
+  if (parsed.help) {
+    console.log(commandHelp(command));
+    return 0;
+  }
+  const jsonMode = (parsed.values as { json?: unknown }).json === true;
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    // A second signal, or one that no part of the command listens to, ends the process now.
+    if (stop.signal.aborted || getEventListeners(stop.signal, 'abort').length === 0) process.exit(130);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const ctx: CommandContext = {
+    log: jsonMode ? (l) => console.error(l) : (l) => console.log(l),
+    warn: (l) => console.error(l),
+    json: (v) => console.log(JSON.stringify(v, null, 2)),
+    signal: stop.signal,
+  };
+  try {
+    return await command.run(parsed.values, ctx, parsed.positionals);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`rpmsg ${name}: ${e.message} (see rpmsg ${name} --help)`);
       return 2;
+    }
+    console.error(`rpmsg ${name}: ${describe(e)}`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -94,7 +113,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    console.error(`rpmsg: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`rpmsg: ${describe(e)}`);
     process.exitCode = 1;
   },
 );

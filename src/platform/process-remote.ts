@@ -94,6 +94,11 @@ export class ProcessRemoteServer extends EventEmitter {
 
   /** Create the file, write the table, listen for a host. */
   static async start(options: RemoteServeOptions = {}): Promise<ProcessRemoteServer> {
+    // Probe before mapping: the constructor resets the file, which a live remote is using.
+    const path = resolved(options).socketPath;
+    if (await socketServed(path)) {
+      throw new RpmsgError('EADDRINUSE', `${path} is served by another remote (a connection to it succeeded): stop it or choose another socket`, { path });
+    }
     const s = new ProcessRemoteServer(options);
     await s.listen();
     return s;
@@ -141,6 +146,7 @@ export class ProcessRemoteServer extends EventEmitter {
     let loop: PollLoop | undefined;
     let transport: VirtioRpmsgTransport | undefined;
     socket.on('error', () => {});
+    let attached = false;
     socket.once('close', () => {
       gone.abort();
       loop?.stop();
@@ -148,10 +154,18 @@ export class ProcessRemoteServer extends EventEmitter {
       this.resetMemory();
       this.busy = false;
       this.ctx = undefined;
+      // A connection that left before DRIVER_OK (a probe, a host that died starting) was no host.
+      if (!attached) return;
       this.emit('detached');
       if (o.once === true) void this.close();
     });
-    await waitDriverOk(this.region, this.layout, 24 * 3600_000, gone.signal);
+    try {
+      await waitDriverOk(this.region, this.layout, 24 * 3600_000, gone.signal);
+    } catch (e) {
+      if (gone.signal.aborted) return;
+      throw e;
+    }
+    attached = true;
     const rt = bootRemote({
       name: o.name ?? 'remote',
       region: this.region,
@@ -186,6 +200,18 @@ export class ProcessRemoteServer extends EventEmitter {
     }
     this.emit('close');
   }
+}
+
+/** Whether a live server accepts connections on `path` (a stale socket file refuses them). */
+function socketServed(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false)); // ENOENT, ECONNREFUSED: nobody listens
+  });
 }
 
 // ---------------------------------------------------------------------------- host role

@@ -1,0 +1,23 @@
+/**
+ * Flags shared by `rpmsg remote` and `rpmsg host` (OpenAMP's Linux-machine defaults), and
+ * their translation into the platform's ProcessMemoryOptions.
+ */
+import type { ProcessMemoryOptions } from '../platform/process-remote.js';
+import { flag } from './flags.js';
+
+export const ECHO_SERVICE = 'rpmsg-openamp-demo-channel';
+
+export const processFlags = {
+  shm: flag.string({ help: 'shared-memory file', metavar: 'PATH', default: '/dev/shm/openamp.shm' }),
+  size: flag.int({ help: 'its size in bytes', metavar: 'BYTES', min: 0x10000, max: 0x40000000, default: 0x80000, hex: true }),
+  socket: flag.string({ help: 'kick socket', metavar: 'PATH', default: '/tmp/openamp.event.0' }),
+  service: flag.choice(['echo', 'sample'], {
+    help: `service: echo is "${ECHO_SERVICE}", sample the seed's "rpmsg-client-sample"`,
+    default: 'echo',
+  }),
+  'no-spin': flag.boolean({ help: "never spin: every notification is a socket kick (OpenAMP's way)" }),
+};
+
+export function processMemory(v: { shm: string; size: number; socket: string; 'no-spin': boolean }): ProcessMemoryOptions {
+  return { shmPath: v.shm, size: v.size, socketPath: v.socket, ...(v['no-spin'] ? { poll: { spinWindowMs: 0 } } : {}) };
+}
