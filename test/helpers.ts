@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 
 /** The repository root (where package.json is), found from the compiled test file. */
 export function repoRoot(): string {
@@ -13,14 +15,28 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** `../shared` beside the repository. */
+/** `../shared` beside the repository (only for the UML kernel; tests skip without it). */
 export function sharedDir(): string {
   return resolve(repoRoot(), '..', 'shared');
 }
 
+/**
+ * One of OpenAMP's six reference images (test/fixtures/openamp: gzip -9 -n of the published
+ * files, README there), checked against its published sha256 (SHA256SUMS there).
+ */
+export function openampImage(name: string): Buffer {
+  const dir = join(repoRoot(), 'test', 'fixtures', 'openamp');
+  const bytes = gunzipSync(readFileSync(join(dir, `${name}.gz`)));
+  const sums = readFileSync(join(dir, 'SHA256SUMS'), 'utf8');
+  const want = new RegExp(`^([0-9a-f]{64})  ${name.replace(/\./g, '\\.')}$`, 'm').exec(sums)?.[1];
+  const got = createHash('sha256').update(bytes).digest('hex');
+  if (got !== want) throw new Error(`${name}: sha256 ${got}, SHA256SUMS says ${want ?? 'nothing'}`);
+  return bytes;
+}
+
 /** One of OpenAMP's reference images as a fresh SharedArrayBuffer copy. */
 export function loadImage(name: string): SharedArrayBuffer {
-  const bytes = readFileSync(join(sharedDir(), 'vectors', 'openamp', name));
+  const bytes = openampImage(name);
   const sab = new SharedArrayBuffer(bytes.length);
   new Uint8Array(sab).set(bytes);
   return sab;

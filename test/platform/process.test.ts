@@ -16,7 +16,7 @@ import {
   type Channel,
   type RpmsgError,
 } from '../../src/index.js';
-import { firstDiff, repoRoot, sharedDir, until } from '../helpers.js';
+import { firstDiff, openampImage, repoRoot, until } from '../helpers.js';
 
 const cli = join(repoRoot(), 'bin', 'rpmsg.js');
 const faulty = join(repoRoot(), 'dist', 'test', 'fixtures', 'faulty-firmware.js');
@@ -127,7 +127,7 @@ describe('a firmware in a child process, attached from the library', () => {
 });
 
 describe('mapped file against the OpenAMP images', () => {
-  const image = (n: string): Buffer => readFileSync(join(sharedDir(), 'vectors', 'openamp', n));
+  const image = (n: string): Buffer => openampImage(n);
 
   it('our host on a file holding image 01 writes exactly image 02', () => {
     const p = paths();

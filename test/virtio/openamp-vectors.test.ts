@@ -1,11 +1,9 @@
 /**
- * OpenAMP's reference shared-memory images (../shared/vectors/openamp, README there), parsed by
+ * OpenAMP's reference shared-memory images (test/fixtures/openamp, vendored from OpenAMP's published set, README there), parsed by
  * this project's own code and asserted against the values that README gives.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   NameService,
@@ -28,7 +26,7 @@ import {
   featureBit,
   type VringSnapshot,
 } from '../../src/index.js';
-import { firstDiff, loadImage, sharedDir } from '../helpers.js';
+import { firstDiff, loadImage, openampImage } from '../helpers.js';
 
 const IMAGES = [
   '01_remote_table_written.bin',
@@ -82,7 +80,7 @@ function assertHostRxPosted(vr0: VringSnapshot, availIdx: number): void {
 describe('OpenAMP reference images', () => {
   it('are the published files', () => {
     for (const name of IMAGES) {
-      const data = readFileSync(join(sharedDir(), 'vectors', 'openamp', name));
+      const data = openampImage(name);
       assert.equal(data.length, 0x80000);
       assert.equal(createHash('sha256').update(data).digest('hex'), SHA256[name], name);
     }
