@@ -5,6 +5,8 @@
  *     2 SEND n size dst → send n messages of `size` bytes to dst, reply when all are out
  *     3 SENDZC n size dst → the same with the zero-copy API
  *     4 OPEN n          → open n more sink endpoints at 0x1000.., reply
+ *     5 HEAP gc         → reply with this side's heap in use (after a GC when gc is 1 and
+ *                         the process runs with --expose-gc)
  * Replies go to the control message's source: [cmd, count].
  */
 import { defineFirmware, type Endpoint } from '../src/index.js';
@@ -73,6 +75,10 @@ export default defineFirmware((ctx) => {
       } else if (cmd === 4) {
         for (let i = 0; i < n; i++) sinks.push(ctx.createEndpoint(sink, { addr: 0x1000 + sinks.length, announce: false }));
         sendReply(4, sinks.length);
+      } else if (cmd === 5) {
+        const collect = (globalThis as { gc?: () => void }).gc;
+        if (n === 1 && collect !== undefined) collect();
+        sendReply(5, process.memoryUsage().heapUsed);
       }
     },
     { addr: 0x501, announce: false },

@@ -1,537 +1,218 @@
 /**
- * `npm run bench`: rpmsg against MessagePort and ringbuf.js, all cases in one run, interleaved,
- * several repetitions; prints medians (min–max) and the target ratios. `-- --json` prints one
- * JSON object per case and repetition; `-- --smoke` runs every case briefly and fails only if a
- * case crashes or loses a message (what CI runs).
+ * `npm run bench`: rpmsg against a bare SharedArrayBuffer ring, ringbuf.js and MessagePort, all
+ * in one run: cases interleaved, BENCH_REPS repetitions (default 3), medians (min–max), the
+ * target ratios, and the CPUs each case's threads ran on. Each throughput or round-trip case
+ * warms up on its own, then runs ≥ 1 s (harness.ts). Then heap checks over ≥ 2M messages on every
+ * rpmsg path, wake-up latency after idle against the platform's own wake-up, and idle CPU.
  *
- * Measured per case: msgs/s and MB/s of payload, round-trip p50/p99 (µs), CPU of the whole
- * process (both threads) per message, and main-thread heap growth per message (the process is
- * started with a large young generation and a GC before each case, so short-lived garbage shows).
+ * `-- --json`: one JSON object per case and repetition on stdout. `-- --smoke`: every case with a
+ * few thousand messages, failing only if one crashes or loses a message (CI). `BENCH_ONLY=regex`
+ * runs the cases whose "case transport" matches; `BENCH_SECONDS` shortens the ≥ 1 s runs.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { RingBuffer } from 'ringbuf.js';
-import {
-  Loopback,
-  RpmsgBus,
-  spawnProcessRemote,
-  startWorkerRemote,
-  type Endpoint,
-  type RpmsgLink,
-  type WorkerRemoteProc,
-} from '../src/index.js';
+import { Loopback, RpmsgBus } from '../src/index.js';
+import { BareRingBench, MessagePortBench, RingbufBench, SocketBench } from './baselines.js';
+import { JSON_OUT, REPS, SMOKE, log, measure, selected, sleep, type Case, type Result } from './harness.js';
+import { report, type IdleResult, type WakeResult } from './report.js';
+import { RpmsgBench, SINK, payloadOf, sendManyMulti } from './rpmsg-bench.js';
+import { busyThreads, sampleThreads } from './threads.js';
 
-interface Result {
-  case: string;
-  transport: string;
-  payload: number;
-  rep: number;
-  msgs: number;
-  msgs_per_s: number;
-  mb_per_s: number;
-  rtt_p50_us: number | null;
-  rtt_p99_us: number | null;
-  cpu_ms_per_msg: number;
-  heap_bytes_per_msg: number;
-}
-
-const args = new Set(process.argv.slice(2));
-const JSON_OUT = args.has('--json');
-const SMOKE = args.has('--smoke');
-/** BENCH_ONLY=regex runs only the cases whose "case transport" matches (for profiling). */
-const ONLY = process.env.BENCH_ONLY !== undefined ? new RegExp(process.env.BENCH_ONLY) : undefined;
-
-// Re-exec with the flags the measurements need.
+// Re-exec with the flags the measurements need: gc() between cases, and a fixed 128 MB young
+// generation (min = max: V8 otherwise starts it at 1 MB and scavenges the garbage away), so a
+// case's short-lived garbage is still on the heap when it ends. Worker remotes share the flags.
 if (!process.execArgv.includes('--expose-gc')) {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=128', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--min-semi-space-size=128', '--max-semi-space-size=128', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
   });
   process.exit(r.status ?? 1);
 }
 
-const gc = (globalThis as { gc?: () => void }).gc!;
 // A lost message leaves a case waiting forever: bound the whole run.
 setTimeout(() => {
   console.error('bench: a case did not complete (lost message or hang)');
   process.exit(1);
-}, SMOKE ? 120_000 : 1_800_000).unref();
-const N_TPUT = SMOKE ? 3000 : 200_000;
-const N_RTT = SMOKE ? 1000 : 100_000;
-const REPS = SMOKE ? 1 : Number(process.env.BENCH_REPS ?? 3);
+}, SMOKE ? 180_000 : 3_600_000).unref();
+
 const SIZES = [16, 64, 256, 496];
-const IDLE_MS = SMOKE ? 200 : 5000;
-const firmware = new URL('./bench-firmware.js', import.meta.url);
-const baselineWorker = new URL('./baseline-worker.js', import.meta.url);
+const HEAP_COUNT = SMOKE ? 3000 : 2_000_000;
+const IDLE_MS = SMOKE ? 300 : 5000;
+const WAKES = SMOKE ? 3 : 20;
+const WAKE_GAP_MS = 50;
 
-const SINK = 0x500;
-const CTL = 0x501;
-const ECHO = 0x502;
-
-function log(line: string): void {
-  if (!JSON_OUT) process.stderr.write(`${line}\n`);
+const results: Result[] = [];
+async function run(c: Case, rep: number): Promise<void> {
+  const r = await measure(c, rep);
+  if (r !== undefined) results.push(r);
 }
 
-async function measure(
-  name: string,
-  transport: string,
-  payload: number,
-  rep: number,
-  msgs: number,
-  body: () => Promise<Float64Array | null>,
-): Promise<Result | undefined> {
-  if (ONLY !== undefined && !ONLY.test(`${name} ${transport}`)) return undefined;
-  gc();
-  const heap0 = process.memoryUsage().heapUsed;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const rtts = await body();
-  const elapsed = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const heap = process.memoryUsage().heapUsed - heap0;
-  let p50: number | null = null;
-  let p99: number | null = null;
-  if (rtts !== null) {
-    rtts.sort();
-    p50 = rtts[Math.floor(rtts.length * 0.5)]! * 1000;
-    p99 = rtts[Math.floor(rtts.length * 0.99)]! * 1000;
-  }
-  const r: Result = {
-    case: name,
-    transport,
-    payload,
-    rep,
-    msgs,
-    msgs_per_s: msgs / elapsed,
-    mb_per_s: (msgs * payload) / elapsed / 1e6,
-    rtt_p50_us: p50,
-    rtt_p99_us: p99,
-    cpu_ms_per_msg: (cpu.user + cpu.system) / 1000 / msgs,
-    heap_bytes_per_msg: Math.max(0, heap) / msgs,
-  };
-  if (JSON_OUT) process.stdout.write(`${JSON.stringify(r)}\n`);
-  else log(`  ${name.padEnd(28)} ${String(payload).padStart(3)} B  ${fmtRate(r.msgs_per_s)}${p50 !== null ? `  p50 ${p50.toFixed(1)} µs` : ''}`);
-  return r;
+function emit(x: WakeResult | IdleResult): void {
+  if (JSON_OUT) process.stdout.write(`${JSON.stringify(x)}\n`);
 }
 
-function fmtRate(v: number): string {
-  return v >= 1e6 ? `${(v / 1e6).toFixed(2)}M/s` : `${(v / 1e3).toFixed(0)}k/s`;
+async function wakeCase(transport: string, rpmsg: RpmsgBench | undefined, fn: (k: number) => Promise<Float64Array>): Promise<WakeResult | undefined> {
+  if (!selected('wake-up', transport)) return undefined;
+  const s = await fn(WAKES);
+  s.sort();
+  const w: WakeResult = { case: 'wake-up', transport, samples: WAKES, gap_ms: WAKE_GAP_MS, p50_us: s[WAKES >> 1]! * 1000, max_us: s[WAKES - 1]! * 1000 };
+  emit(w);
+  log(`  wake-up ${transport.padEnd(20)} p50 ${w.p50_us.toFixed(0)} µs, max ${w.max_us.toFixed(0)} µs${rpmsg !== undefined ? '' : ' (platform)'}`);
+  return w;
 }
 
-// ------------------------------------------------------------------ rpmsg worker harness
-
-class RpmsgBench {
-  readonly replies: Array<(n: number) => void> = [];
-  ctl!: Endpoint;
-  sink!: Endpoint;
-  echo!: Endpoint;
-  sinkCount = 0;
-  sinkTarget = -1;
-  sinkDone: (() => void) | undefined;
-  rttIndex = 0;
-  rttDone: (() => void) | undefined;
-  rttSamples = new Float64Array(N_RTT);
-  rttT = 0;
-  rttPayload = new Uint8Array(16);
-  rttN = 0;
-  rttZc = false;
-  private readonly cmd = new Uint8Array(16);
-
-  /** A bench firmware in a child process over a mapped file and socket kicks (fast mode or not). */
-  static async startProcess(bus: RpmsgBus, spin: boolean): Promise<{ bench: RpmsgBench; close: () => Promise<void> }> {
-    const { child, remote } = await spawnProcessRemote(bus, {
-      firmware: fileURLToPath(firmware),
-      stdout: 'ignore',
-      ...(spin ? {} : { poll: { spinWindowMs: 0 } }),
-    });
-    const b = new RpmsgBench(undefined);
-    b.attach(remote.link);
-    return {
-      bench: b,
-      close: async () => {
-        const exited = once(child, 'exit');
-        remote.close();
-        await exited;
-      },
-    };
+async function rpmsgWake(b: RpmsgBench, k: number): Promise<Float64Array> {
+  const out = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    await sleep(WAKE_GAP_MS);
+    await b.rtt(1, 16, false, out.subarray(i, i + 1));
   }
-
-  static async start(bus: RpmsgBus, name: string): Promise<RpmsgBench> {
-    const rp = await startWorkerRemote(bus, { firmware, name, log: () => {} });
-    const b = new RpmsgBench(rp);
-    b.attach(rp.link!);
-    return b;
-  }
-
-  constructor(readonly rp: WorkerRemoteProc | undefined) {}
-
-  attach(link: RpmsgLink): void {
-    this.ctl = link.createEndpoint((_o, d) => this.replies.shift()?.(new DataView(d.buffer, d.byteOffset).getUint32(4, true)), {
-      addr: 0x601,
-      dst: CTL,
-      announce: false,
-    });
-    this.sink = link.createEndpoint(
-      () => {
-        if (++this.sinkCount === this.sinkTarget) this.sinkDone?.();
-      },
-      { addr: 0x600, announce: false },
-    );
-    this.echo = link.createEndpoint(
-      (o) => {
-        const now = performance.now();
-        this.rttSamples[this.rttIndex++] = now - this.rttT;
-        if (this.rttIndex === this.rttN) return this.rttDone?.();
-        this.rttT = performance.now();
-        const ep = o as Endpoint;
-        if (this.rttZc) {
-          const b = ep.tryGetTxPayloadBuffer();
-          ep.sendNocopy(b, this.rttPayload.length);
-        } else {
-          ep.trySend(this.rttPayload);
-        }
-      },
-      { addr: 0x602, dst: ECHO, announce: false },
-    );
-  }
-
-  command(cmd: number, n: number, size = 0, dst = 0): Promise<number> {
-    const dv = new DataView(this.cmd.buffer);
-    dv.setUint32(0, cmd, true);
-    dv.setUint32(4, n, true);
-    dv.setUint32(8, size, true);
-    dv.setUint32(12, dst, true);
-    const p = new Promise<number>((r) => this.replies.push(r));
-    void this.ctl.send(this.cmd);
-    return p;
-  }
-
-  /** Host → remote: send n messages as fast as tx buffers allow. */
-  async oneWayH2R(n: number, size: number, zc: boolean, targets: number[] = [SINK]): Promise<void> {
-    const done = this.command(1, n);
-    await new Promise((r) => setImmediate(r));
-    await sendMany(this.sink, n, size, zc, targets);
-    await done;
-  }
-
-  /** Remote → host. */
-  async oneWayR2H(n: number, size: number, zc: boolean): Promise<void> {
-    this.sinkCount = 0;
-    this.sinkTarget = n;
-    const got = new Promise<void>((r) => (this.sinkDone = r));
-    await this.command(zc ? 3 : 2, n, size, 0x600);
-    await got;
-  }
-
-  async rtt(n: number, size: number, zc: boolean): Promise<Float64Array> {
-    this.rttPayload = new Uint8Array(size).fill(1);
-    this.rttIndex = 0;
-    this.rttN = n;
-    this.rttZc = zc;
-    const done = new Promise<void>((r) => (this.rttDone = r));
-    this.rttT = performance.now();
-    this.echo.trySend(this.rttPayload);
-    await done;
-    return this.rttSamples.subarray(0, n);
-  }
+  return out;
 }
-
-/** Send n messages round-robin to `targets`, waiting for buffers when none is free. */
-function sendMany(ep: Endpoint, n: number, size: number, zc: boolean, targets: number[]): Promise<void> {
-  const payload = new Uint8Array(size).fill(7);
-  const nt = targets.length;
-  let sent = 0;
-  return new Promise<void>((resolve, reject) => {
-    const pump = (): void => {
-      try {
-        while (sent < n) {
-          const dst = targets[sent % nt]!;
-          if (zc) {
-            const b = ep.tryGetTxPayloadBuffer();
-            b.data[0] = 7;
-            ep.sendNocopyTo(b, size, dst);
-          } else {
-            ep.trySendTo(payload, dst);
-          }
-          sent++;
-        }
-        resolve();
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'ENOMEM') return reject(e);
-        ep.waitWritable().then(pump, reject);
-      }
-    };
-    pump();
-  });
-}
-
-/** Same over several links: one sender loop interleaving the remotes. */
-async function sendManyMulti(benches: RpmsgBench[], n: number, size: number): Promise<void> {
-  const per = Math.floor(n / benches.length);
-  const dones = benches.map((b) => b.command(1, per));
-  await new Promise((r) => setImmediate(r));
-  await Promise.all(benches.map((b) => sendMany(b.sink, per, size, false, [SINK])));
-  await Promise.all(dones);
-}
-
-// ------------------------------------------------------------------ baselines
-
-class MessagePortBench {
-  readonly worker = new Worker(baselineWorker, { workerData: { mode: 'mp' } });
-
-  async oneWay(n: number, size: number): Promise<void> {
-    this.worker.postMessage({ echo: false });
-    const payload = new Uint8Array(size).fill(7);
-    let sent = 0;
-    let acked = 0;
-    await new Promise<void>((resolve) => {
-      const pump = (): void => {
-        while (sent < n && sent - acked < 256) {
-          this.worker.postMessage(payload);
-          sent++;
-        }
-      };
-      const onMsg = (count: number): void => {
-        acked = count;
-        if (acked >= n - (n % 128)) {
-          this.worker.off('message', onMsg);
-          resolve();
-        } else pump();
-      };
-      this.worker.on('message', onMsg);
-      pump();
-    });
-  }
-
-  async rtt(n: number, size: number): Promise<Float64Array> {
-    this.worker.postMessage({ echo: true });
-    const payload = new Uint8Array(size).fill(7);
-    const samples = new Float64Array(n);
-    let i = 0;
-    let t = 0;
-    await new Promise<void>((resolve) => {
-      const onMsg = (): void => {
-        samples[i++] = performance.now() - t;
-        if (i === n) {
-          this.worker.off('message', onMsg);
-          return resolve();
-        }
-        t = performance.now();
-        this.worker.postMessage(payload);
-      };
-      this.worker.on('message', onMsg);
-      t = performance.now();
-      this.worker.postMessage(payload);
-    });
-    return samples;
-  }
-}
-
-class RingbufBench {
-  readonly worker = new Worker(baselineWorker, { workerData: { mode: 'ringbuf' } });
-
-  async oneWay(n: number, size: number): Promise<void> {
-    const sab = RingBuffer.getStorageForCapacity(256 * size, Uint8Array);
-    const rb = new RingBuffer(sab, Uint8Array);
-    const done = once(this.worker, 'message');
-    this.worker.postMessage({ sab, n, size });
-    const payload = new Uint8Array(size).fill(7);
-    let sent = 0;
-    while (sent < n) {
-      if (rb.available_write() >= size) {
-        rb.push(payload);
-        sent++;
-      }
-    }
-    await done;
-  }
-}
-
-/** Plain UNIX-socket ping-pong between the same two kinds of process. */
-class SocketBench {
-  static async start(): Promise<{ rtt: (n: number, size: number) => Promise<Float64Array>; close: () => void }> {
-    const path = `/tmp/rpmsg-bench-${process.pid}.sock`;
-    const child = spawn(process.execPath, [fileURLToPath(new URL('./socket-echo.js', import.meta.url)), path], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await once(child.stdout!, 'data');
-    const sock = connect(path);
-    await once(sock, 'connect');
-    sock.setNoDelay(true);
-    let want = 0;
-    let got = 0;
-    let resolveOne: (() => void) | undefined;
-    sock.on('data', (d: Buffer) => {
-      got += d.length;
-      if (got >= want) {
-        got -= want;
-        resolveOne?.();
-      }
-    });
-    return {
-      rtt: async (n, size) => {
-        const payload = Buffer.alloc(size, 7);
-        const samples = new Float64Array(n);
-        want = size;
-        for (let i = 0; i < n; i++) {
-          const t = performance.now();
-          const p = new Promise<void>((r) => (resolveOne = r));
-          sock.write(payload);
-          await p;
-          samples[i] = performance.now() - t;
-        }
-        return samples;
-      },
-      close: () => {
-        sock.destroy();
-        child.kill();
-      },
-    };
-  }
-}
-
-// ------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
-  const results: Array<Result | undefined> = [];
   const bus = new RpmsgBus();
   const rp = await RpmsgBench.start(bus, 'bench0');
   const mp = new MessagePortBench();
   const rbuf = new RingbufBench();
+  const bare = new BareRingBench();
   const lb = new Loopback({ manual: true });
   let lbCount = 0;
   lb.remote.link.createEndpoint(() => void lbCount++, { addr: SINK, announce: false });
   const lbSender = lb.host.link.createEndpoint(() => {}, { dst: SINK, announce: false });
-  await new Promise((r) => setTimeout(r, 100));
+  const loopback = async (n: number, size: number): Promise<void> => {
+    const payload = payloadOf(size);
+    lbCount = 0;
+    for (let i = 0; i < n; ) {
+      if (lbSender.poll()) {
+        lbSender.trySend(payload);
+        i++;
+      } else lb.pump();
+    }
+    lb.pump();
+    if (lbCount !== n) throw new Error(`loopback lost messages: ${lbCount}/${n}`);
+  };
+  await sleep(100);
+  const heap = rp.remoteHeap;
+  const w = 'rpmsg-worker';
 
   for (let rep = 1; rep <= REPS; rep++) {
     log(`repetition ${rep}/${REPS}`);
-    for (const size of SIZES) {
-      results.push(await measure('one-way h2r', 'rpmsg-worker', size, rep, N_TPUT, async () => (await rp.oneWayH2R(N_TPUT, size, false), null)));
-      results.push(await measure('one-way h2r', 'messageport', size, rep, N_TPUT, async () => (await mp.oneWay(N_TPUT, size), null)));
-      results.push(await measure('one-way h2r', 'ringbuf.js', size, rep, N_TPUT, async () => (await rbuf.oneWay(N_TPUT, size), null)));
-      results.push(await measure('one-way h2r zero-copy', 'rpmsg-worker', size, rep, N_TPUT, async () => (await rp.oneWayH2R(N_TPUT, size, true), null)));
-      results.push(await measure('one-way r2h', 'rpmsg-worker', size, rep, N_TPUT, async () => (await rp.oneWayR2H(N_TPUT, size, false), null)));
-      results.push(await measure('one-way r2h zero-copy', 'rpmsg-worker', size, rep, N_TPUT, async () => (await rp.oneWayR2H(N_TPUT, size, true), null)));
-      results.push(
-        await measure('one-way h2r', 'rpmsg-loopback', size, rep, N_TPUT, async () => {
-          const payload = new Uint8Array(size);
-          lbCount = 0;
-          for (let i = 0; i < N_TPUT; ) {
-            if (lbSender.poll()) {
-              lbSender.trySend(payload);
-              i++;
-            } else {
-              lb.pump();
-            }
-          }
-          lb.pump();
-          if (lbCount !== N_TPUT) throw new Error(`loopback lost messages: ${lbCount}/${N_TPUT}`);
-          return null;
-        }),
-      );
-      results.push(await measure('round trip', 'rpmsg-worker', size, rep, N_RTT, () => rp.rtt(N_RTT, size, false)));
-      results.push(await measure('round trip zero-copy', 'rpmsg-worker', size, rep, N_RTT, () => rp.rtt(N_RTT, size, true)));
-      results.push(await measure('round trip', 'messageport', size, rep, N_RTT, () => mp.rtt(N_RTT, size)));
+    for (const p of SIZES) {
+      const c = (name: string, transport: string, fn: (n: number, s: Float64Array | null) => Promise<void>, extra: Partial<Case> = {}): Case => ({ name, transport, payload: p, run: fn, ...extra });
+      await run(c('one-way h2r', w, (n) => rp.oneWayH2R(n, p, false), { remoteHeap: heap }), rep);
+      await run(c('one-way h2r', 'bare-ring', (n) => bare.oneWay(n, p)), rep);
+      await run(c('one-way h2r', 'ringbuf.js', (n) => rbuf.oneWay(n, p)), rep);
+      await run(c('one-way h2r', 'messageport', (n) => mp.oneWay(n, p)), rep);
+      await run(c('one-way h2r zero-copy', w, (n) => rp.oneWayH2R(n, p, true), { remoteHeap: heap }), rep);
+      await run(c('one-way r2h', w, (n) => rp.oneWayR2H(n, p, false), { remoteHeap: heap }), rep);
+      await run(c('one-way r2h', 'bare-ring', (n) => bare.oneWayR2H(n, p)), rep);
+      await run(c('one-way r2h zero-copy', w, (n) => rp.oneWayR2H(n, p, true), { remoteHeap: heap }), rep);
+      await run(c('one-way h2r', 'rpmsg-loopback', (n) => loopback(n, p)), rep);
+      await run(c('round trip', w, (n, s) => rp.rtt(n, p, false, s!), { rtt: true, remoteHeap: heap }), rep);
+      await run(c('round trip zero-copy', w, (n, s) => rp.rtt(n, p, true, s!), { rtt: true, remoteHeap: heap }), rep);
+      await run(c('round trip', 'bare-ring', (n, s) => bare.rtt(n, p, s!), { rtt: true }), rep);
+      await run(c('round trip', 'messageport', (n, s) => mp.rtt(n, p, s!), { rtt: true }), rep);
     }
-    // Scale: endpoints open on the remote, remotes attached.
+    // Scale: endpoints open on the remote.
     for (const k of [1, 100, 10_000]) {
-      const open = (await rp.command(4, 0)) + 1; // sinks opened so far, plus the main sink
-      if (open < k) await rp.command(4, k - open);
-      const targets = k === 1 ? [SINK] : Array.from({ length: k }, (_, i) => (i === 0 ? SINK : 0x1000 + i - 1));
-      results.push(await measure(`endpoints ${k}`, 'rpmsg-worker', 16, rep, N_TPUT, async () => (await rp.oneWayH2R(N_TPUT, 16, false, targets), null)));
+      if (!selected(`endpoints ${k}`, w)) continue;
+      const targets = await rp.openSinks(k);
+      await run({ name: `endpoints ${k}`, transport: w, payload: 16, run: (n) => rp.oneWayH2R(n, 16, false, targets) }, rep);
     }
   }
+
   // Remotes: 1, 2, 4 workers at once (fresh remotes, same run).
   const extra = [rp, await RpmsgBench.start(bus, 'bench1'), await RpmsgBench.start(bus, 'bench2'), await RpmsgBench.start(bus, 'bench3')];
   for (let rep = 1; rep <= REPS; rep++) {
     for (const r of [1, 2, 4]) {
-      results.push(await measure(`remotes ${r}`, 'rpmsg-worker', 16, rep, N_TPUT, async () => (await sendManyMulti(extra.slice(0, r), N_TPUT, 16), null)));
+      await run({ name: `remotes ${r}`, transport: w, payload: 16, run: (n) => sendManyMulti(extra.slice(0, r), n, 16) }, rep);
     }
   }
   for (const b of extra.slice(1)) await b.rp!.stop();
 
   // Two processes: OpenAMP's protocol (socket kicks only), fast mode, and a plain socket.
-  const procFast = await RpmsgBench.startProcess(bus, true);
-  const procKick = await RpmsgBench.startProcess(bus, false);
+  const fast = await RpmsgBench.startProcess(bus, true);
+  const kicks = await RpmsgBench.startProcess(bus, false);
   const sock = await SocketBench.start();
-  const nProcRtt = SMOKE ? 500 : N_RTT;
+  const procs: Array<[string, RpmsgBench]> = [
+    ['rpmsg-process-fast', fast.bench],
+    ['rpmsg-process-kicks', kicks.bench],
+  ];
   for (let rep = 1; rep <= REPS; rep++) {
-    for (const size of SIZES) {
-      results.push(await measure('one-way h2r', 'rpmsg-process-fast', size, rep, N_TPUT, async () => (await procFast.bench.oneWayH2R(N_TPUT, size, false), null)));
-      results.push(await measure('one-way h2r', 'rpmsg-process-kicks', size, rep, N_TPUT, async () => (await procKick.bench.oneWayH2R(N_TPUT, size, false), null)));
-      results.push(await measure('round trip', 'rpmsg-process-fast', size, rep, nProcRtt, () => procFast.bench.rtt(nProcRtt, size, false)));
-      results.push(await measure('round trip', 'rpmsg-process-kicks', size, rep, nProcRtt, () => procKick.bench.rtt(nProcRtt, size, false)));
-      results.push(await measure('round trip', 'unix-socket', size, rep, nProcRtt, () => sock.rtt(nProcRtt, size)));
+    for (const p of SIZES) {
+      for (const [t, b] of procs) {
+        await run({ name: 'one-way h2r', transport: t, payload: p, pids: [b.pid!], run: (n) => b.oneWayH2R(n, p, false) }, rep);
+        await run({ name: 'round trip', transport: t, payload: p, pids: [b.pid!], rtt: true, run: (n, s) => b.rtt(n, p, false, s!) }, rep);
+      }
+      await run({ name: 'round trip', transport: 'unix-socket', payload: p, pids: [sock.pid!], rtt: true, run: (n, s) => sock.rtt(n, p, s!) }, rep);
     }
   }
-  await procFast.close();
-  await procKick.close();
+
+  // Heap over ≥ 2M messages on every rpmsg path, both sides.
+  log('heap checks');
+  for (const p of [16, 496]) {
+    const hc = (name: string, fn: (n: number, s: Float64Array | null) => Promise<void>, rtt = false): Case => ({ name: `heap ${name}`, transport: w, payload: p, count: HEAP_COUNT, remoteHeap: heap, rtt, run: fn });
+    await run(hc('one-way h2r', (n) => rp.oneWayH2R(n, p, false)), 1);
+    await run(hc('one-way h2r zero-copy', (n) => rp.oneWayH2R(n, p, true)), 1);
+    await run(hc('one-way r2h', (n) => rp.oneWayR2H(n, p, false)), 1);
+    await run(hc('one-way r2h zero-copy', (n) => rp.oneWayR2H(n, p, true)), 1);
+    if (p === 16) {
+      await run(hc('round trip', (n, s) => rp.rtt(n, p, false, s!), true), 1);
+      await run(hc('round trip zero-copy', (n, s) => rp.rtt(n, p, true, s!), true), 1);
+    }
+  }
+
+  // Wake-up after quiet: the first message's round trip with both sides parked, against the
+  // platform's own wake-up (threads: Atomics.waitAsync both ways; processes: a UNIX socket).
+  log('wake-up after idle');
+  const wakes: WakeResult[] = [];
+  const addWake = (x: WakeResult | undefined): void => void (x !== undefined && wakes.push(x));
+  addWake(await wakeCase('bare-ring', undefined, (k) => bare.wake(k, WAKE_GAP_MS)));
+  addWake(await wakeCase(w, rp, (k) => rpmsgWake(rp, k)));
+  addWake(await wakeCase('unix-socket', undefined, async (k) => {
+    const out = new Float64Array(k);
+    for (let i = 0; i < k; i++) {
+      await sleep(WAKE_GAP_MS);
+      await sock.rtt(1, 16, out.subarray(i, i + 1));
+    }
+    return out;
+  }));
+  for (const [t, b] of procs) addWake(await wakeCase(t, b, (k) => rpmsgWake(b, k)));
+
+  // Idle: the worker remote and both process remotes attached, no traffic, baselines gone.
   sock.close();
-
-  // Idle: one remote attached, no traffic.
-  await new Promise((r) => setTimeout(r, 200));
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, IDLE_MS));
-  const cpu = process.cpuUsage(cpu0);
-  const idlePct = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
-  if (JSON_OUT) process.stdout.write(`${JSON.stringify({ case: 'idle', transport: 'rpmsg-worker', cpu_percent_of_core: idlePct, seconds: IDLE_MS / 1000 })}\n`);
-
-  await rp.rp!.stop();
   await mp.worker.terminate();
   await rbuf.worker.terminate();
+  await bare.worker.terminate();
   lb.close();
-  if (!JSON_OUT) report(results.filter((r): r is Result => r !== undefined), idlePct);
-}
+  const pids = [process.pid, fast.bench.pid!, kicks.bench.pid!];
+  await sleep(200);
+  const th0 = sampleThreads(pids);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(IDLE_MS);
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const th1 = sampleThreads(pids);
+  const perPid = (pid: number): number => {
+    let ms = 0;
+    for (const [tid, a] of th1) if (a.pid === pid) ms += a.runMs - (th0.get(tid)?.runMs ?? 0);
+    return (ms / wall) * 100;
+  };
+  const idle: IdleResult = {
+    case: 'idle',
+    transport: 'rpmsg-worker + rpmsg-process-fast + rpmsg-process-kicks',
+    seconds: wall / 1000,
+    host_cpu_percent_of_core: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+    process_remotes_cpu_percent_of_core: [perPid(fast.bench.pid!), perPid(kicks.bench.pid!)],
+    threads: busyThreads(th0, th1, wall, 0.005),
+  };
+  emit(idle);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function report(results: Result[], idlePct: number): void {
-  const groups = new Map<string, Result[]>();
-  for (const r of results) {
-    const key = `${r.case}|${r.transport}|${r.payload}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  const med = (c: string, t: string, p: number, f: (r: Result) => number): number =>
-    groups.has(`${c}|${t}|${p}`) ? median(groups.get(`${c}|${t}|${p}`)!.map(f)) : NaN;
-  const lines: string[] = [];
-  lines.push('| case | transport | payload | msgs/s median (min–max) | MB/s | RTT p50 / p99 µs | CPU µs/msg | heap B/msg |');
-  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const [, rs] of groups) {
-    const r0 = rs[0]!;
-    const rates = rs.map((r) => r.msgs_per_s);
-    const rtt = r0.rtt_p50_us !== null ? `${median(rs.map((r) => r.rtt_p50_us!)).toFixed(1)} / ${median(rs.map((r) => r.rtt_p99_us!)).toFixed(1)}` : '';
-    lines.push(
-      `| ${r0.case} | ${r0.transport} | ${r0.payload} | ${fmtRate(median(rates))} (${fmtRate(Math.min(...rates))}–${fmtRate(Math.max(...rates))}) | ${median(rs.map((r) => r.mb_per_s)).toFixed(1)} | ${rtt} | ${(median(rs.map((r) => r.cpu_ms_per_msg)) * 1000).toFixed(2)} | ${median(rs.map((r) => r.heap_bytes_per_msg)).toFixed(1)} |`,
-    );
-  }
-  lines.push('');
-  lines.push(`idle: ${idlePct.toFixed(2)}% of one core (host + remote, ${IDLE_MS / 1000} s, one remote attached)`);
-  lines.push('');
-  lines.push('ratios (medians of this run):');
-  const tp = (c: string, t: string, p: number): number => med(c, t, p, (r) => r.msgs_per_s);
-  for (const p of SIZES) {
-    lines.push(
-      `  one-way ${String(p).padStart(3)} B: rpmsg/MessagePort ${(tp('one-way h2r', 'rpmsg-worker', p) / tp('one-way h2r', 'messageport', p)).toFixed(1)}x, rpmsg/ringbuf.js ${(tp('one-way h2r', 'rpmsg-worker', p) / tp('one-way h2r', 'ringbuf.js', p)).toFixed(2)}x, zero-copy/ringbuf.js ${(tp('one-way h2r zero-copy', 'rpmsg-worker', p) / tp('one-way h2r', 'ringbuf.js', p)).toFixed(2)}x`,
-    );
-  }
-  for (const p of SIZES) {
-    const a = med('round trip', 'rpmsg-worker', p, (r) => r.rtt_p50_us!);
-    const b = med('round trip', 'messageport', p, (r) => r.rtt_p50_us!);
-    lines.push(`  round trip p50 ${String(p).padStart(3)} B: rpmsg/MessagePort ${(a / b).toFixed(3)}x (${a.toFixed(1)} vs ${b.toFixed(1)} µs)`);
-  }
-  for (const p of SIZES) {
-    const f = med('round trip', 'rpmsg-process-fast', p, (r) => r.rtt_p50_us!);
-    const k = med('round trip', 'rpmsg-process-kicks', p, (r) => r.rtt_p50_us!);
-    const u = med('round trip', 'unix-socket', p, (r) => r.rtt_p50_us!);
-    lines.push(`  processes round trip p50 ${String(p).padStart(3)} B: fast ${f.toFixed(1)} µs, socket kicks ${k.toFixed(1)} µs, plain UNIX socket ${u.toFixed(1)} µs`);
-  }
-  lines.push(`  endpoints 10000/1: ${(tp('endpoints 10000', 'rpmsg-worker', 16) / tp('endpoints 1', 'rpmsg-worker', 16)).toFixed(2)}x`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  await fast.close();
+  await kicks.close();
+  await rp.rp!.stop();
+  if (!JSON_OUT) report(results, wakes, idle);
 }
 
 main().then(
