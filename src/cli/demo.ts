@@ -13,10 +13,14 @@ export interface DemoOptions {
   count: number;
   log: (line: string) => void;
   timeoutMs: number;
+  /** Run on this bus (to trace or watch it); default a new one. */
+  bus?: RpmsgBus;
+  /** Called when every sample has finished, before the remotes stop. */
+  beforeStop?: () => void | Promise<void>;
 }
 
 export async function runDemo(o: DemoOptions): Promise<SampleResult[]> {
-  const bus = new RpmsgBus();
+  const bus = o.bus ?? new RpmsgBus();
   const results: SampleResult[] = [];
   let finish!: () => void;
   const allDone = new Promise<void>((r) => (finish = r));
@@ -42,6 +46,7 @@ export async function runDemo(o: DemoOptions): Promise<SampleResult[]> {
       timer = setTimeout(() => reject(new Error(`demo did not finish within ${o.timeoutMs} ms`)), o.timeoutMs);
     });
     await Promise.race([allDone, timeout]).finally(() => clearTimeout(timer));
+    await o.beforeStop?.();
   } finally {
     await Promise.all(remotes.map((r) => r.stop()));
   }

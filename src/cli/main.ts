@@ -12,8 +12,10 @@ import { UsageError, formatFlags, parseFlags } from './flags.js';
 import { demoCommand } from './demo.js';
 import { hostCommand } from './host.js';
 import { remoteCommand } from './remote.js';
+import { statsCommand } from './stats.js';
+import { traceCommand } from './trace.js';
 
-const COMMANDS: readonly Command[] = [demoCommand, remoteCommand, hostCommand];
+const COMMANDS: readonly Command[] = [demoCommand, remoteCommand, hostCommand, traceCommand, statsCommand];
 
 function version(): string {
   // dist/src/cli/main.js → the package root

@@ -85,6 +85,8 @@ export interface DropEvent {
   src: number;
   dst: number;
   len: number;
+  /** The payload (a lent view) when it was intact (no-endpoint drops). */
+  data: Uint8Array | undefined;
 }
 export interface ViolationEvent {
   link: DiagLink;
@@ -139,9 +141,9 @@ export function publishMessage(
   ch.publish(e);
 }
 
-export function publishDrop(link: DiagLink, reason: DropReason, src: number, dst: number, len: number): void {
+export function publishDrop(link: DiagLink, reason: DropReason, src: number, dst: number, len: number, data?: Uint8Array): void {
   if (debug.enabled) debug('%s: drop (%s) src 0x%s dst 0x%s len %d', link.name, reason, hex(src), hex(dst), len);
-  if (dropChannel.hasSubscribers) dropChannel.publish({ link, reason, src, dst, len } satisfies DropEvent);
+  if (dropChannel.hasSubscribers) dropChannel.publish({ link, reason, src, dst, len, data } satisfies DropEvent);
 }
 
 export function publishEndpoint(created: boolean, link: DiagLink, addr: number, dst: number, name: string): void {

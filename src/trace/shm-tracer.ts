@@ -80,6 +80,8 @@ export class ShmTracer {
   private readonly snaplen: number;
   private vdev: VdevHandle | undefined;
   private rings: [Watch, Watch] | undefined;
+  /** The memory was seen before DRIVER_OK: the watch then starts at index 0, missing nothing. */
+  private sawUnready = false;
 
   constructor(path: string, options: ShmTraceOptions = {}) {
     this.name = options.name ?? basename(path);
@@ -121,16 +123,20 @@ export class ShmTracer {
       const mem = readRpmsgMemory(this.region, this.rscOffset, this.rscSize);
       if (!ready(mem.vdev)) {
         this.vdev = undefined;
+        this.sawUnready = true;
         return false;
       }
       this.vdev = mem.vdev;
+      const start = this.sawUnready ? 0 : -1;
       this.rings = [
-        { place: mem.vrings[0], lastIdx: -1 },
-        { place: mem.vrings[1], lastIdx: -1 },
+        { place: mem.vrings[0], lastIdx: start },
+        { place: mem.vrings[1], lastIdx: start },
       ];
       this.stats.resets++;
       return true;
     } catch {
+      this.vdev = undefined;
+      this.sawUnready = true;
       return false; // not (yet) a valid table: nobody attached, or being rewritten
     }
   }
@@ -140,7 +146,7 @@ export class ShmTracer {
     this.stats.polls++;
     const out: TraceRecord[] = [];
     if (!this.attach()) {
-      if (this.rings !== undefined) this.rings = undefined;
+      this.rings = undefined;
       return out;
     }
     const t = nowUs();
