@@ -31,8 +31,7 @@ export default defineFirmware((ctx) => {
   ctx.createEndpoint(sink, { addr: 0x500, announce: false });
   const sinks: Endpoint[] = [];
   ctx.createEndpoint(
-    (o, data, src) => {
-      const ep = o as Endpoint;
+    (ep, data, src) => {
       if (ep.poll()) ep.trySendTo(data, src);
       else void ep.sendTo(data.slice(), src).catch(() => {});
     },

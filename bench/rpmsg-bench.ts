@@ -84,12 +84,11 @@ export class RpmsgBench {
       { addr: 0x600, announce: false },
     );
     this.echo = link.createEndpoint(
-      (o) => {
+      (ep) => {
         const now = performance.now();
         this.rttSamples[this.rttIndex++] = now - this.rttT;
         if (this.rttIndex === this.rttN) return this.rttDone?.();
         this.rttT = performance.now();
-        const ep = o as Endpoint;
         if (this.rttZc) {
           const b = ep.tryGetTxPayloadBuffer();
           ep.sendNocopy(b, this.rttPayload.length);

@@ -128,7 +128,7 @@ async function main(): Promise<void> {
       await run({ name: `remotes ${r}`, transport: w, payload: 16, run: (n) => sendManyMulti(extra.slice(0, r), n, 16) }, rep);
     }
   }
-  for (const b of extra.slice(1)) await b.rp!.stop();
+  for (const b of extra.slice(1)) await b.rp!.close();
 
   // Two processes: OpenAMP's protocol (socket kicks only), fast mode, and a plain socket.
   const fast = await RpmsgBench.startProcess(bus, true);
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
 
   await fast.close();
   await kicks.close();
-  await rp.rp!.stop();
+  await rp.rp!.close();
   if (!JSON_OUT) report(results, wakes, idle);
 }
 

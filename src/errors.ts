@@ -101,3 +101,21 @@ export class RpmsgAbortError extends RpmsgError {
 export function isRpmsgError(e: unknown, code?: RpmsgErrorCode): e is RpmsgError {
   return e instanceof RpmsgError && (code === undefined || e.code === code);
 }
+
+/** What `reportError` needs of an emitter (an EventEmitter satisfies it). */
+export interface ErrorSink {
+  listenerCount(event: 'error'): number;
+  emit(event: 'error', error: Error): boolean;
+}
+
+/**
+ * The one place that decides where an error nobody asked for goes (peer misbehaviour, a
+ * callback that threw, a failed announcement): to the emitter's 'error' listeners when it has
+ * any, else to `process.emitWarning`, which Node prints on stderr. Never thrown: the caller is
+ * often a poll loop, and a hostile peer must not be able to crash the host through it.
+ */
+export function reportError(sink: ErrorSink, error: unknown): void {
+  const e = error instanceof Error ? error : new RpmsgError('EINVAL', String(error));
+  if (sink.listenerCount('error') > 0) sink.emit('error', e);
+  else process.emitWarning(e);
+}

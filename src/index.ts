@@ -6,34 +6,31 @@ export { vringLayout, vringSize, vringNeedEvent, type VringLayout } from './virt
 export { Virtqueue, type VirtqueueOptions, type VirtqueueSide } from './virtio/virtqueue.js';
 export * from './virtio/resource-table.js';
 export * from './rpmsg/constants.js';
-export { RpmsgBus, type ChannelInfo } from './rpmsg/bus.js';
+export { RpmsgBus, type RpmsgBusEvents } from './rpmsg/bus.js';
 export { Channel } from './rpmsg/channel.js';
 export type { RpmsgDriver } from './rpmsg/driver.js';
-export { Endpoint, type RxCallback } from './rpmsg/endpoint.js';
-export { RpmsgLink, type SendOptions, type CreateEndpointOptions, type LinkStats, type LinkLimits } from './rpmsg/link.js';
+export { Endpoint, payloadBytes, type Payload, type RxCallback } from './rpmsg/endpoint.js';
+export { RpmsgLink, type RpmsgLinkEvents } from './rpmsg/link.js';
+export type { SendOptions, CreateEndpointOptions, ChannelInfo, LinkStats, LinkLimits } from './rpmsg/types.js';
 export type { RpmsgTransportOps, TxBuffer, RxBufferHold } from './rpmsg/ops.js';
 export * from './ns/ns-message.js';
 export { NameService, type NameServiceStats } from './ns/name-service.js';
 export { RPMSG_HDR_SIZE, readHeader, writeHeader, type RpmsgHeader } from './rpmsg-virtio/header.js';
-export { VirtioRpmsgTransport, DEFAULT_FEATURES, type VirtioRpmsgOptions, type RpmsgRole, type RingPlacement } from './rpmsg-virtio/virtio-transport.js';
+export { VirtioRpmsgTransport, DEFAULT_FEATURES, type VirtioRpmsgOptions, type RpmsgRole } from './rpmsg-virtio/virtio-transport.js';
+export type { RingPlacement } from './virtio/vring-layout.js';
 export * from './platform/layout.js';
 export { defineFirmware, type Firmware, type FirmwareContext } from './platform/firmware.js';
 export { Loopback, type LoopbackOptions, type LoopbackSide } from './platform/loopback.js';
-export { PollLoop, AtomicsDoorbell, type PollLoopOptions, type Pollable } from './platform/poll-loop.js';
-export { WorkerRemoteProc, startWorkerRemote, type WorkerRemoteOptions, type RemoteState } from './platform/worker-remote.js';
-export { startHostSide, type HostBufferOptions, type HostSide, type HostSideOptions } from './platform/host-side.js';
+export { PollLoop, type PollLoopOptions, type Pollable } from './platform/poll-loop.js';
+export { AtomicsDoorbell } from './platform/atomics-doorbell.js';
+export { WorkerRemoteProc, startWorkerRemote, type WorkerRemoteOptions, type WorkerRemoteEvents, type RemoteState } from './platform/worker-remote.js';
+export { startHostSide, type HostBufferOptions, type HostSide, type HostSideOptions, type RpmsgSide } from './platform/host-side.js';
+export { startRemoteSide, type RemoteSideOptions } from './platform/remote-side.js';
 export { inspectVring, type VringSnapshot, type VringDescriptor } from './virtio/inspect.js';
 export { mapShmFile, OPENAMP_SHM_PATH, OPENAMP_SHM_SIZE } from './platform/shm-file.js';
 export { SocketDoorbell } from './platform/socket-doorbell.js';
 export type { Doorbell } from './platform/poll-loop.js';
-export {
-  ProcessRemoteServer,
-  ProcessRemoteLink,
-  attachProcessRemote,
-  spawnProcessRemote,
-  OPENAMP_SOCKET_PATH,
-  type ProcessMemoryOptions,
-  type RemoteServeOptions,
-  type HostAttachOptions,
-  type SpawnOptions,
-} from './platform/process-remote.js';
+export { OPENAMP_SOCKET_PATH, type ProcessMemoryOptions } from './platform/process-options.js';
+export { ProcessRemoteServer, type RemoteServeOptions, type ProcessRemoteServerEvents } from './platform/process-server.js';
+export { ProcessRemoteLink, attachProcessRemote, type HostAttachOptions, type ProcessRemoteLinkEvents } from './platform/process-host.js';
+export { spawnProcessRemote, type SpawnOptions } from './platform/process-spawn.js';

@@ -7,8 +7,7 @@ import type { Endpoint, FirmwareContext } from '../../src/index.js';
 
 export function serveEcho(ctx: FirmwareContext, name: string): Endpoint {
   return ctx.createEndpoint(
-    (owner, data, src) => {
-      const ep = owner as Endpoint;
+    (ep, data, src) => {
       if (ep.poll()) ep.trySendTo(data, src);
       else ep.sendTo(data.slice(), src).catch((e: unknown) => ctx.log(`echo failed: ${String(e)}`));
     },

@@ -48,7 +48,7 @@ export async function runDemo(o: DemoOptions): Promise<SampleResult[]> {
     await Promise.race([allDone, timeout]).finally(() => clearTimeout(timer));
     await o.beforeStop?.();
   } finally {
-    await Promise.all(remotes.map((r) => r.stop()));
+    await Promise.all(remotes.map((r) => r.close()));
   }
   const total = performance.now() - start;
   o.log('');

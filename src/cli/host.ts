@@ -5,7 +5,7 @@
  */
 import { RpmsgBus } from '../rpmsg/bus.js';
 import type { Channel } from '../rpmsg/channel.js';
-import { attachProcessRemote } from '../platform/process-remote.js';
+import { attachProcessRemote } from '../platform/process-host.js';
 import { createClientSampleDriver, SAMPLE_SERVICE } from '../../samples/rpmsg-client-sample.js';
 import { defineCommand, type CommandContext } from './command.js';
 import { flag, jsonFlag } from './flags.js';
@@ -47,7 +47,7 @@ function pingDriver(ctx: CommandContext, finish: (r: HostResult) => void): Param
           if (got.length !== sent.length || got.some((b, j) => b !== sent[j])) errors++;
         }
         // Like OpenAMP's ping host, say goodbye with an NS destroy (its echo remote exits on it).
-        ch.link.announcer?.(ECHO_SERVICE, ch.src, true);
+        ch.link.announceDestroy(ECHO_SERVICE, ch.src);
         ctx.log(`${n} messages, ${errors} errors`);
         finish({ service: ECHO_SERVICE, messages: n, errors, ok: errors === 0 });
       })().catch((e: unknown) => {

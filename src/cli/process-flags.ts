@@ -2,7 +2,7 @@
  * Flags shared by `rpmsg remote` and `rpmsg host` (OpenAMP's Linux-machine defaults), and
  * their translation into the platform's ProcessMemoryOptions.
  */
-import type { ProcessMemoryOptions } from '../platform/process-remote.js';
+import type { ProcessMemoryOptions } from '../platform/process-options.js';
 import { flag } from './flags.js';
 
 export const ECHO_SERVICE = 'rpmsg-openamp-demo-channel';

@@ -4,8 +4,7 @@
  * `rpmsg-ping` host; it serves one host after another until SIGINT/SIGTERM (or, with --once,
  * until the first host leaves).
  */
-import type { Endpoint } from '../rpmsg/endpoint.js';
-import { ProcessRemoteServer } from '../platform/process-remote.js';
+import { ProcessRemoteServer } from '../platform/process-server.js';
 import { SAMPLE_SERVICE } from '../../samples/rpmsg-client-sample.js';
 import { defineCommand } from './command.js';
 import { flag } from './flags.js';
@@ -33,8 +32,7 @@ export const remoteCommand = defineCommand({
         : {
             setup: (fw) => {
               fw.createEndpoint(
-                (owner, data, src) => {
-                  const ep = owner as Endpoint;
+                (ep, data, src) => {
                   if (ep.poll()) ep.trySendTo(data, src);
                   else ep.sendTo(data.slice(), src).catch((e: unknown) => ctx.warn(`echo failed: ${String(e)}`));
                 },

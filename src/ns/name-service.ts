@@ -1,16 +1,16 @@
 /**
- * The name service: an ordinary endpoint at address 53 on a link (Linux rpmsg_ns.c), present
- * only when VIRTIO_RPMSG_F_NS was negotiated.
+ * The name service: a client of the bus with an ordinary endpoint at address 53 on a link
+ * (Linux rpmsg_ns.c), created by the transport when VIRTIO_RPMSG_F_NS was negotiated.
  *
  * - CREATE from the peer: if a local endpoint with that name still waits for its destination
- *   (OpenAMP's bind), it is bound to the announced address; otherwise the bus creates a
+ *   (OpenAMP's bind), the link binds it to the announced address; otherwise the bus creates a
  *   channel {name, src: ANY, dst: addr}, probed by a matching driver now or later.
  * - DESTROY: the channel is released (its driver's remove runs, its endpoints are destroyed);
- *   local endpoints bound to that address by name are unbound (OpenAMP's unbind).
+ *   local endpoints bound to that address by name wait again (OpenAMP's unbind).
  * - Malformed announcements (length ≠ 40, empty or bad name, ADDR_ANY) are counted and
  *   reported, never acted on.
- * - Outgoing: installs the link's announcer, so named endpoints and announcing channels send
- *   CREATE on creation and DESTROY on destruction, from their own address to 53.
+ * - Outgoing: `announce()` sends CREATE or DESTROY from the service's address to 53; the
+ *   transport's announceCreate/announceDestroy operations call it.
  */
 import { RpmsgError } from '../errors.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
@@ -39,12 +39,12 @@ export class NameService {
     announced: 0,
   };
 
+  /** @internal created by the transport */
   constructor(bus: RpmsgBus, link: RpmsgLink) {
     this.bus = bus;
     this.link = link;
-    if (link.bus !== bus) bus.addLink(link);
-    this.ept = link.createEndpoint((_o, data, src) => this.onMessage(data, src), { addr: RPMSG_NS_ADDR, announce: false });
-    link.announcer = (name, addr, destroy) => this.announce(name, addr, destroy);
+    bus.addLink(link);
+    this.ept = link.addEndpoint((_ept, data, src) => this.onMessage(data, src), { addr: RPMSG_NS_ADDR, announce: false }, false);
   }
 
   /** Send an announcement from `addr` to 53. Delivery waits for a tx buffer like send(). */
@@ -67,18 +67,13 @@ export class NameService {
       this.stats.destroyed++;
       const ch = this.bus.findChannel(this.link, msg.name, RPMSG_ADDR_ANY, msg.addr);
       if (ch !== undefined) this.bus.releaseChannel(ch);
-      for (const ept of this.link.listEndpoints()) {
-        if (ept.channel === undefined && ept.name === msg.name && ept.dst === msg.addr) ept.dst = RPMSG_ADDR_ANY;
-      }
+      this.link.unbindByName(msg.name, msg.addr);
       return;
     }
     this.stats.created++;
-    for (const ept of this.link.listEndpoints()) {
-      if (ept.channel === undefined && ept.name === msg.name && ept.unbound && ept !== this.ept) {
-        ept.dst = msg.addr;
-        this.stats.bound++;
-        return;
-      }
+    if (this.link.bindByName(msg.name, msg.addr)) {
+      this.stats.bound++;
+      return;
     }
     try {
       this.bus.createChannel(this.link, { name: msg.name, dst: msg.addr });

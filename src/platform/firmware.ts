@@ -6,7 +6,8 @@
 import type { NameService } from '../ns/name-service.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
 import type { Endpoint, RxCallback } from '../rpmsg/endpoint.js';
-import type { CreateEndpointOptions, RpmsgLink } from '../rpmsg/link.js';
+import type { RpmsgLink } from '../rpmsg/link.js';
+import type { CreateEndpointOptions } from '../rpmsg/types.js';
 
 export interface FirmwareContext {
   /** Name of this remote processor (e.g. "rproc0"). */

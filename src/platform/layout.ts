@@ -15,8 +15,7 @@ import {
   parseResourceTable,
   rpmsgVdev,
 } from '../virtio/resource-table.js';
-import { vringSize } from '../virtio/vring-layout.js';
-import type { RingPlacement } from '../rpmsg-virtio/virtio-transport.js';
+import { vringSize, type RingPlacement } from '../virtio/vring-layout.js';
 
 export interface MemoryLayout {
   /** Total bytes of shared memory. */

@@ -4,13 +4,15 @@
  * `manual: true`, only records it so a test drives everything with `pump()`.
  */
 import { Region } from '../memory/region.js';
-import { NameService } from '../ns/name-service.js';
+import type { NameService } from '../ns/name-service.js';
 import { RpmsgBus } from '../rpmsg/bus.js';
-import { RpmsgLink, type LinkLimits } from '../rpmsg/link.js';
-import { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
+import type { RpmsgLink } from '../rpmsg/link.js';
+import type { LinkLimits } from '../rpmsg/types.js';
+import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RPMSG_F_NS, featureBit } from '../virtio/constants.js';
 import { computeLayout, readRpmsgMemory, writeResourceTable, type LayoutOptions, type MemoryLayout } from './layout.js';
 import { startHostSide, type HostBufferOptions } from './host-side.js';
+import { startRemoteSide } from './remote-side.js';
 
 export interface LoopbackSide {
   bus: RpmsgBus;
@@ -72,21 +74,19 @@ export class Loopback {
       }),
     };
     const remoteBus = options.remoteBus ?? new RpmsgBus();
-    const remoteLink = new RpmsgLink('loopback-remote', 'remote', options.limits);
-    remoteBus.addLink(remoteLink);
-    remoteSide.bus = remoteBus;
-    remoteSide.link = remoteLink;
-    remoteSide.transport = new VirtioRpmsgTransport({
-      role: 'remote',
-      link: remoteLink,
-      region: this.region,
-      vdev: mem.vdev,
-      vrings: mem.vrings,
-      notify: () => this.kick(hostSide),
-      bufferWindow: this.layout.pool,
-      ...(options.remoteFeatures !== undefined ? { features: options.remoteFeatures } : {}),
+    Object.assign(remoteSide, {
+      bus: remoteBus,
+      ...startRemoteSide({
+        name: 'loopback-remote',
+        bus: remoteBus,
+        region: this.region,
+        mem,
+        notify: () => this.kick(hostSide),
+        bufferWindow: this.layout.pool,
+        features: options.remoteFeatures,
+        limits: options.limits,
+      }),
     });
-    remoteSide.ns = remoteSide.transport.nameService ? new NameService(remoteBus, remoteLink) : undefined;
     this.host = hostSide;
     this.remote = remoteSide;
   }
@@ -111,8 +111,15 @@ export class Loopback {
     }
   }
 
+  /** Graceful: both sides release their channels (announcing), then stop. Idempotent. */
   close(): void {
     this.host.transport.close();
     this.remote.transport.close();
+  }
+
+  /** Abortive: both sides go down with `reason`. Idempotent. */
+  destroy(reason?: Error): void {
+    this.host.transport.destroy(reason);
+    this.remote.transport.destroy(reason);
   }
 }

@@ -1,11 +1,9 @@
 /**
  * Notifications between two sides of shared memory, and the loop that reacts to them.
  *
- * Doorbell (one Int32 word per side in a control page): a kick is `Atomics.add` of the peer's
- * word, plus `Atomics.notify` only when the peer said it is parked. A side parks with
- * `Atomics.waitAsync` on its own word (never blocking its thread), after re-enabling ring
- * notifications and checking the rings once more, so a kick can never be missed: the peer
- * either sees notifications enabled and kicks, or we see its entries in the re-check.
+ * A side parks (atomics-doorbell.ts, socket-doorbell.ts) after re-enabling ring notifications
+ * and checking the rings once more, so a kick can never be missed: the peer either sees
+ * notifications enabled and kicks, or we see its entries in the re-check.
  *
  * PollLoop: process rx → while there was traffic recently, spin briefly (in short slices, giving
  * the event loop a turn between slices) with ring notifications off, so a busy peer never pays
@@ -22,15 +20,6 @@ export interface Pollable {
   readonly isClosed: boolean;
 }
 
-/** Word indices of the control page (Int32 units). */
-export const CTRL_HOST_BELL = 0;
-export const CTRL_REMOTE_BELL = 1;
-export const CTRL_HOST_PARKED = 2;
-export const CTRL_REMOTE_PARKED = 3;
-/** Remote lifecycle word: 0 booting, 1 running, 2 stopped, 3 crashed. */
-export const CTRL_REMOTE_STATE = 4;
-export const CTRL_WORDS = 16;
-
 /** How a side is woken: the Atomics doorbell (threads) or a socket (processes). */
 export interface Doorbell {
   /** Notify the peer. */
@@ -41,47 +30,6 @@ export interface Doorbell {
   setParked(parked: boolean): void;
   /** Resolve when `seq()` moves away from `seq`; null if it already has. */
   waitAsync(seq: number): Promise<unknown> | null;
-}
-
-export class AtomicsDoorbell implements Doorbell {
-  readonly i32: Int32Array;
-  private readonly self: number;
-  private readonly peer: number;
-  private readonly selfParked: number;
-  private readonly peerParked: number;
-  kicksSent = 0;
-
-  /** `ctrl` is the control page as Int32Array; `side` says which words are ours. */
-  constructor(ctrl: Int32Array, side: 'host' | 'remote') {
-    this.i32 = ctrl;
-    const host = side === 'host';
-    this.self = host ? CTRL_HOST_BELL : CTRL_REMOTE_BELL;
-    this.peer = host ? CTRL_REMOTE_BELL : CTRL_HOST_BELL;
-    this.selfParked = host ? CTRL_HOST_PARKED : CTRL_REMOTE_PARKED;
-    this.peerParked = host ? CTRL_REMOTE_PARKED : CTRL_HOST_PARKED;
-  }
-
-  /** Ring the peer's bell. */
-  kick(): void {
-    this.kicksSent++;
-    Atomics.add(this.i32, this.peer, 1);
-    if (Atomics.load(this.i32, this.peerParked) !== 0) Atomics.notify(this.i32, this.peer, 1);
-  }
-
-  /** Our bell's current value (read before the final re-check). */
-  seq(): number {
-    return Atomics.load(this.i32, this.self);
-  }
-
-  setParked(parked: boolean): void {
-    Atomics.store(this.i32, this.selfParked, parked ? 1 : 0);
-  }
-
-  /** Wait (asynchronously) until our bell moves from `seq`; null when it already has. */
-  waitAsync(seq: number): Promise<unknown> | null {
-    const r = Atomics.waitAsync(this.i32, this.self, seq);
-    return r.async ? r.value : null;
-  }
 }
 
 export interface PollLoopOptions {

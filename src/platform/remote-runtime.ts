@@ -6,12 +6,11 @@
 import { pathToFileURL } from 'node:url';
 import { RpmsgError } from '../errors.js';
 import type { Region } from '../memory/region.js';
-import { NameService } from '../ns/name-service.js';
 import { RpmsgBus } from '../rpmsg/bus.js';
-import { RpmsgLink } from '../rpmsg/link.js';
-import { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
+import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
 import type { Firmware, FirmwareContext } from './firmware.js';
 import { readRpmsgMemory, type MemoryLayout } from './layout.js';
+import { startRemoteSide } from './remote-side.js';
 
 export interface RemoteBootOptions {
   name: string;
@@ -48,21 +47,16 @@ export async function waitDriverOk(region: Region, layout: Pick<MemoryLayout, 'r
 }
 
 export function bootRemote(o: RemoteBootOptions): RemoteRuntime {
-  const mem = readRpmsgMemory(o.region, o.layout.rscOffset, o.layout.rscSize);
-  const link = new RpmsgLink(o.name, 'remote');
   const bus = new RpmsgBus();
-  bus.addLink(link);
-  const transport = new VirtioRpmsgTransport({
-    role: 'remote',
-    link,
+  const { link, transport, ns } = startRemoteSide({
+    name: o.name,
+    bus,
     region: o.region,
-    vdev: mem.vdev,
-    vrings: mem.vrings,
+    mem: readRpmsgMemory(o.region, o.layout.rscOffset, o.layout.rscSize),
     notify: o.notify,
-    ...(o.poolOnly === false ? {} : { bufferWindow: o.layout.pool }),
-    ...(o.features !== undefined ? { features: o.features } : {}),
+    bufferWindow: o.poolOnly === false ? undefined : o.layout.pool,
+    features: o.features,
   });
-  const ns = transport.nameService ? new NameService(bus, link) : undefined;
   const stopHandlers: Array<() => void | Promise<void>> = [];
   const ctx: FirmwareContext = {
     name: o.name,

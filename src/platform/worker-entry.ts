@@ -5,7 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Region } from '../memory/region.js';
 import { bootRemote, runFirmware, waitDriverOk } from './remote-runtime.js';
-import { AtomicsDoorbell, CTRL_REMOTE_STATE, CTRL_WORDS, PollLoop, type PollLoopOptions } from './poll-loop.js';
+import { AtomicsDoorbell, CTRL_REMOTE_STATE, CTRL_WORDS } from './atomics-doorbell.js';
+import { PollLoop, type PollLoopOptions } from './poll-loop.js';
 import type { MemoryLayout } from './layout.js';
 
 export interface WorkerBootData {

@@ -13,20 +13,28 @@
  */
 import { EventEmitter, once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { RpmsgError } from '../errors.js';
+import { RpmsgError, reportError } from '../errors.js';
 import { Region } from '../memory/region.js';
 import type { NameService } from '../ns/name-service.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
-import type { LinkLimits, RpmsgLink } from '../rpmsg/link.js';
+import type { RpmsgLink } from '../rpmsg/link.js';
+import type { LinkLimits } from '../rpmsg/types.js';
 import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
-import { startHostSide, type HostBufferOptions } from './host-side.js';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RPMSG_F_NS, featureBit } from '../virtio/constants.js';
+import { AtomicsDoorbell, CTRL_WORDS } from './atomics-doorbell.js';
+import { startHostSide, type HostBufferOptions } from './host-side.js';
 import { computeLayout, readRpmsgMemory, writeResourceTable, type LayoutOptions, type MemoryLayout } from './layout.js';
-import { AtomicsDoorbell, CTRL_WORDS, PollLoop, type PollLoopOptions } from './poll-loop.js';
+import { PollLoop, type PollLoopOptions } from './poll-loop.js';
 import type { WorkerBootData } from './worker-entry.js';
 
 export type RemoteState = 'offline' | 'running' | 'stopped' | 'crashed';
 
+export interface WorkerRemoteEvents {
+  state: [state: RemoteState];
+  /** The worker threw or exited unasked (without a listener: 'error', else a process warning). */
+  crash: [error: RpmsgError];
+  error: [error: Error];
+}
 
 export interface WorkerRemoteOptions {
   /** Firmware module (path or file URL) whose default export runs in the worker. */
@@ -48,7 +56,7 @@ export interface WorkerRemoteOptions {
 
 let counter = 0;
 
-export class WorkerRemoteProc extends EventEmitter {
+export class WorkerRemoteProc extends EventEmitter<WorkerRemoteEvents> {
   readonly name: string;
   readonly bus: RpmsgBus;
   private readonly options: WorkerRemoteOptions;
@@ -58,7 +66,6 @@ export class WorkerRemoteProc extends EventEmitter {
   state: RemoteState = 'offline';
   link: RpmsgLink | undefined;
   transport: VirtioRpmsgTransport | undefined;
-  ns: NameService | undefined;
   layout: MemoryLayout | undefined;
   region: Region | undefined;
 
@@ -67,6 +74,11 @@ export class WorkerRemoteProc extends EventEmitter {
     this.bus = bus;
     this.options = options;
     this.name = options.name ?? `rproc${counter++}`;
+  }
+
+  /** The name service of the current link, when negotiated. */
+  get ns(): NameService | undefined {
+    return this.transport?.ns;
   }
 
   /** Boot the firmware; resolves once it has run its start-up (its announcements are sent). */
@@ -83,7 +95,7 @@ export class WorkerRemoteProc extends EventEmitter {
     writeResourceTable(region, layout);
     const mem = readRpmsgMemory(region, layout.rscOffset, layout.rscSize);
     const bell = new AtomicsDoorbell(new Int32Array(sab, layout.control!, CTRL_WORDS), 'host');
-    const { link, transport, ns } = startHostSide({
+    const { link, transport } = startHostSide({
       name: this.name,
       bus: this.bus,
       region,
@@ -93,7 +105,6 @@ export class WorkerRemoteProc extends EventEmitter {
       host: o.host,
       limits: o.limits,
     });
-    this.ns = ns;
     this.link = link;
     this.transport = transport;
     this.layout = layout;
@@ -136,8 +147,8 @@ export class WorkerRemoteProc extends EventEmitter {
     await ready;
   }
 
-  /** Graceful stop: the firmware's onStop handlers run, then the worker ends. */
-  async stop(): Promise<void> {
+  /** Graceful stop: the firmware's onStop handlers run, then the worker ends. Idempotent. */
+  async close(): Promise<void> {
     const worker = this.worker;
     if (worker === undefined || this.state !== 'running') return;
     this.stopping = true;
@@ -150,12 +161,12 @@ export class WorkerRemoteProc extends EventEmitter {
 
   /** Stop (if running) and boot again with fresh memory; channels come back through the name service. */
   async restart(): Promise<void> {
-    await this.stop();
+    await this.close();
     await this.start();
   }
 
-  /** Kill the worker abruptly (as a crash would). */
-  async kill(): Promise<void> {
+  /** Abortive: terminate the worker at once (as a crash would). Idempotent. */
+  async destroy(): Promise<void> {
     const worker = this.worker;
     if (worker === undefined || this.state !== 'running') return;
     await worker.terminate();
@@ -169,10 +180,10 @@ export class WorkerRemoteProc extends EventEmitter {
       state === 'stopped'
         ? new RpmsgError('ENODEV', `${this.name} stopped`)
         : new RpmsgError('ENODEV', `${this.name} crashed: ${error.message}`, undefined, { cause: error });
-    this.transport?.close(reason);
+    this.transport?.destroy(reason);
     if (state === 'crashed') {
       if (this.listenerCount('crash') > 0) this.emit('crash', reason);
-      else this.emit('warning', reason);
+      else reportError(this, reason);
     }
     this.emit('state', state);
     if (state === 'crashed') void worker.terminate();

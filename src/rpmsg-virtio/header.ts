@@ -5,6 +5,9 @@
  *
  * The sender writes reserved = 0 and flags = 0. The receiver ignores both: OpenAMP uses the
  * reserved word of its own receive buffers as scratch, rpmsg-lite leaves junk in it.
+ *
+ * The hot-path accessors take the region's typed views and a 4-aligned offset the caller has
+ * bounds-checked (a buffer of the pool or a validated descriptor), so they allocate nothing.
  */
 import type { Region } from '../memory/region.js';
 
@@ -18,18 +21,40 @@ export interface RpmsgHeader {
   flags: number;
 }
 
-/** Write a header at region offset `offset` (a multiple of 4). */
-export function writeHeader(region: Region, offset: number, src: number, dst: number, len: number): void {
-  region.check(offset, RPMSG_HDR_SIZE);
-  const w = offset >>> 2;
-  const u32 = region.u32;
+/** The one header writer: src, dst, reserved 0, len | flags 0 << 16 (little-endian host). */
+export function putHeader(u32: Uint32Array, off: number, src: number, dst: number, len: number): void {
+  const w = off >>> 2;
   u32[w] = src;
   u32[w + 1] = dst;
   u32[w + 2] = 0;
-  u32[w + 3] = len & 0xffff; // len in the low half, flags 0 in the high half
+  u32[w + 3] = len & 0xffff;
 }
 
-/** Read a header (for tools and tests; the rx path reads the fields it needs in place). */
+/**
+ * The payload length of a received buffer of `bufLen` bytes at `off`, or -1 when the buffer
+ * is shorter than a header or the header's `len` runs past it (Linux rpmsg_recv_single).
+ */
+export function headerPayloadLen(u16: Uint16Array, off: number, bufLen: number): number {
+  if (bufLen < RPMSG_HDR_SIZE) return -1;
+  const len = u16[(off + 12) >>> 1]!;
+  return len > bufLen - RPMSG_HDR_SIZE ? -1 : len;
+}
+
+export function headerSrc(u32: Uint32Array, off: number): number {
+  return u32[off >>> 2]!;
+}
+
+export function headerDst(u32: Uint32Array, off: number): number {
+  return u32[(off >>> 2) + 1]!;
+}
+
+/** Write a header at region offset `offset` (a multiple of 4), bounds-checked (tools, tests). */
+export function writeHeader(region: Region, offset: number, src: number, dst: number, len: number): void {
+  region.check(offset, RPMSG_HDR_SIZE);
+  putHeader(region.u32, offset, src, dst, len);
+}
+
+/** Read a header (tools and tests). */
 export function readHeader(region: Region, offset: number): RpmsgHeader {
   return {
     src: region.getU32(offset),

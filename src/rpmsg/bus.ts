@@ -4,28 +4,27 @@
  * a driver registered later is probed for every unbound matching channel; unregistering a
  * driver runs its remove on its channels.
  *
- * Events: 'channel' (added), 'channel-removed', 'bound', 'unbound', 'error' (probe/remove
- * failures; emitted only when listened to, else a 'warning').
+ * Errors from probe and remove go to 'error' listeners, else to process.emitWarning.
  */
 import { EventEmitter } from 'node:events';
-import { RpmsgError } from '../errors.js';
+import { RpmsgError, reportError } from '../errors.js';
 import { Channel } from './channel.js';
 import { RPMSG_ADDR_ANY } from './constants.js';
 import type { RpmsgDriver } from './driver.js';
 import type { ChannelHost, RpmsgLink } from './link.js';
+import type { ChannelInfo } from './types.js';
 
-export interface ChannelInfo {
-  name: string;
-  /** Local address; ADDR_ANY lets the default endpoint pick one. */
-  src?: number;
-  dst: number;
-  /** Announce to the peer when probed (Linux: channels created with a fixed src by the host). */
-  announce?: boolean;
+export interface RpmsgBusEvents {
+  channel: [channel: Channel];
+  'channel-removed': [channel: Channel];
+  bound: [channel: Channel, driver: RpmsgDriver];
+  unbound: [channel: Channel, driver: RpmsgDriver];
+  error: [error: Error];
 }
 
-export class RpmsgBus extends EventEmitter implements ChannelHost {
+export class RpmsgBus extends EventEmitter<RpmsgBusEvents> implements ChannelHost {
   private readonly drivers = new Set<RpmsgDriver>();
-  private readonly channelSet = new Set<Channel>();
+  private readonly bindings = new Map<Channel, RpmsgDriver | undefined>();
   private readonly links = new Set<RpmsgLink>();
 
   /** Links attached to this bus. */
@@ -34,26 +33,33 @@ export class RpmsgBus extends EventEmitter implements ChannelHost {
   }
 
   addLink(link: RpmsgLink): void {
-    if (link.bus !== undefined && link.bus !== this) throw new RpmsgError('EALREADY', 'link is on another bus');
+    if (link.bus === this) return;
+    if (link.bus !== undefined) throw new RpmsgError('EALREADY', 'link is on another bus');
     link.bus = this;
     this.links.add(link);
     link.once('down', () => this.links.delete(link));
   }
 
   get channels(): Channel[] {
-    return [...this.channelSet];
+    return [...this.bindings.keys()];
   }
 
+  /** The driver bound to `ch`, if any. */
+  driverOf(ch: Channel): RpmsgDriver | undefined {
+    return this.bindings.get(ch);
+  }
+
+  /** Linux rpmsg_register_driver. EINVAL for a driver without name, id table or probe. */
   registerDriver(driver: RpmsgDriver): void {
     if (this.drivers.has(driver)) throw new RpmsgError('EALREADY', 'driver already registered', { name: driver.name });
-    if (typeof driver.probe !== 'function') throw new RpmsgError('EINVAL', 'driver needs probe()', { name: driver.name });
+    checkDriver(driver);
     this.drivers.add(driver);
-    for (const ch of [...this.channelSet]) if (ch.driver === undefined && matches(driver, ch)) this.probe(ch, driver);
+    for (const ch of this.channels) if (this.bindings.get(ch) === undefined && matches(driver, ch)) this.probe(ch, driver);
   }
 
   unregisterDriver(driver: RpmsgDriver): void {
     if (!this.drivers.delete(driver)) return;
-    for (const ch of [...this.channelSet]) if (ch.driver === driver) this.unbind(ch);
+    for (const [ch, d] of [...this.bindings]) if (d === driver) this.unbind(ch);
   }
 
   /** Linux rpmsg_create_channel: returns undefined when the same channel exists already. */
@@ -62,26 +68,21 @@ export class RpmsgBus extends EventEmitter implements ChannelHost {
     const src = info.src ?? RPMSG_ADDR_ANY;
     if (this.findChannel(link, info.name, src, info.dst) !== undefined) return undefined;
     let onLink = 0;
-    for (const ch of this.channelSet) if (ch.link === link) onLink++;
+    for (const ch of this.bindings.keys()) if (ch.link === link) onLink++;
     if (onLink >= link.maxChannels) {
       throw new RpmsgError('ENOMEM', 'channel limit reached on link', { link: link.name, max: link.maxChannels });
     }
-    if (link.bus !== this) this.addLink(link);
+    this.addLink(link);
     const ch = new Channel(link, info.name, src, info.dst, info.announce ?? false);
-    this.channelSet.add(ch);
+    this.bindings.set(ch, undefined);
     this.emit('channel', ch);
-    for (const d of this.drivers) {
-      if (matches(d, ch)) {
-        this.probe(ch, d);
-        break;
-      }
-    }
+    this.probeFirstMatch(ch);
     return ch;
   }
 
   /** Linux rpmsg_find_device: ADDR_ANY in src or dst matches any. */
   findChannel(link: RpmsgLink, name: string, src = RPMSG_ADDR_ANY, dst = RPMSG_ADDR_ANY): Channel | undefined {
-    for (const ch of this.channelSet) {
+    for (const ch of this.bindings.keys()) {
       if (ch.link !== link || ch.name !== name) continue;
       if (src !== RPMSG_ADDR_ANY && ch.src !== RPMSG_ADDR_ANY && ch.src !== src) continue;
       if (dst !== RPMSG_ADDR_ANY && ch.dst !== dst) continue;
@@ -92,16 +93,16 @@ export class RpmsgBus extends EventEmitter implements ChannelHost {
 
   /** Linux rpmsg_release_channel: unbind (remove runs), then forget the channel. */
   releaseChannel(ch: Channel): void {
-    if (!this.channelSet.has(ch)) return;
+    if (!this.bindings.has(ch)) return;
     this.unbind(ch);
     ch.released = true;
-    this.channelSet.delete(ch);
+    this.bindings.delete(ch);
     this.emit('channel-removed', ch);
   }
 
   /** @internal the link went down */
   removeLinkChannels(link: RpmsgLink): void {
-    for (const ch of [...this.channelSet]) if (ch.link === link) this.releaseChannel(ch);
+    for (const ch of this.channels) if (ch.link === link) this.releaseChannel(ch);
   }
 
   /**
@@ -110,71 +111,76 @@ export class RpmsgBus extends EventEmitter implements ChannelHost {
    */
   setDriverOverride(ch: Channel, driverName: string | undefined): void {
     ch.driverOverride = driverName;
-    if (ch.driver !== undefined) this.unbind(ch);
+    this.unbind(ch);
+    this.probeFirstMatch(ch);
+  }
+
+  private probeFirstMatch(ch: Channel): void {
     for (const d of this.drivers) {
-      if (matches(d, ch)) {
-        this.probe(ch, d);
-        break;
-      }
+      if (matches(d, ch)) return this.probe(ch, d);
     }
   }
 
   private probe(ch: Channel, driver: RpmsgDriver): void {
-    const link = ch.link;
     const cb = driver.callback;
     try {
       if (cb !== undefined) {
-        ch.ept = link.createEndpoint(
-          (_owner, data, src, priv) => cb.call(driver, ch, data, src, priv),
-          { addr: ch.src, dst: ch.dst, announce: false },
-          ch,
-        );
+        ch.ept = ch.link.addEndpoint((_ept, data, src, priv) => cb.call(driver, ch, data, src, priv), { addr: ch.src, dst: ch.dst, announce: false }, false);
         ch.src = ch.ept.addr;
       }
-      ch.driver = driver;
+      this.bind(ch, driver);
       const r = driver.probe(ch);
       if (r instanceof Promise) r.catch((e: unknown) => this.probeFailed(ch, driver, e));
     } catch (e) {
       this.probeFailed(ch, driver, e);
       return;
     }
-    if (ch.driver === driver) {
-      if (ch.announce && ch.ept !== undefined && link.announcer !== undefined) {
-        link.announcer(ch.name, ch.ept.addr, false);
-        ch.ept.announced = true;
-      }
+    if (this.bindings.get(ch) === driver) {
+      if (ch.announce && ch.ept !== undefined) ch.link.announce(ch.ept, ch.name);
       this.emit('bound', ch, driver);
     }
   }
 
+  private bind(ch: Channel, driver: RpmsgDriver | undefined): void {
+    this.bindings.set(ch, driver);
+    ch.driverName = driver?.name;
+  }
+
   private probeFailed(ch: Channel, driver: RpmsgDriver, e: unknown): void {
-    if (ch.driver === driver) {
-      ch.driver = undefined;
+    if (this.bindings.get(ch) === driver) {
+      this.bind(ch, undefined);
       ch.ept?.destroy();
       ch.ept = undefined;
     }
-    this.report(new RpmsgError('ENODEV', `probe of ${driver.name} for ${ch.name} failed`, undefined, { cause: e }));
+    reportError(this, new RpmsgError('ENODEV', `probe of ${driver.name} for ${ch.name} failed`, undefined, { cause: e }));
   }
 
   private unbind(ch: Channel): void {
-    const driver = ch.driver;
+    const driver = this.bindings.get(ch);
     if (driver === undefined) return;
-    ch.driver = undefined;
+    this.bind(ch, undefined);
     try {
       driver.remove?.(ch);
     } catch (e) {
-      this.report(new RpmsgError('EINVAL', `remove of ${driver.name} for ${ch.name} failed`, undefined, { cause: e }));
+      reportError(this, new RpmsgError('EINVAL', `remove of ${driver.name} for ${ch.name} failed`, undefined, { cause: e }));
     } finally {
       ch.ept?.destroy(); // sends NS DESTROY if it announced itself
       ch.ept = undefined;
       this.emit('unbound', ch, driver);
     }
   }
+}
 
-  private report(e: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', e);
-    else this.emit('warning', e);
-  }
+function checkDriver(d: RpmsgDriver): void {
+  const bad = (what: string): never => {
+    throw new RpmsgError('EINVAL', `driver needs ${what}`, { name: String(d?.name) });
+  };
+  if (typeof d !== 'object' || d === null) bad('to be an object');
+  if (typeof d.name !== 'string' || d.name === '') bad('a name');
+  if (!Array.isArray(d.idTable) || !d.idTable.every((n) => typeof n === 'string')) bad('an id table (array of service names)');
+  if (typeof d.probe !== 'function') bad('probe()');
+  if (d.remove !== undefined && typeof d.remove !== 'function') bad('remove to be a function');
+  if (d.callback !== undefined && typeof d.callback !== 'function') bad('callback to be a function');
 }
 
 function matches(driver: RpmsgDriver, ch: Channel): boolean {

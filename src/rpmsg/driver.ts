@@ -4,7 +4,7 @@ import type { Channel } from './channel.js';
 export interface RpmsgDriver {
   /** Driver name (what a channel's driverOverride names). */
   readonly name: string;
-  /** Service names this driver binds to (Linux id_table). */
+  /** Required. Service names this driver binds to (Linux id_table). */
   readonly idTable: readonly string[];
   /** Required. Called when a matching channel appears (or when the driver registers late). */
   probe(channel: Channel): void | Promise<void>;

@@ -45,4 +45,12 @@ export interface RpmsgTransportOps {
   holdRxBuffer?(): number;
   /** Optional. Give a held rx buffer back to the peer. */
   releaseRxBuffer?(token: number): void;
+
+  /**
+   * Optional (Linux rpmsg_device_ops announce_create): tell the peer that a local service
+   * `name` lives at `addr`. A transport without a name service leaves it out (nothing is sent).
+   */
+  announceCreate?(name: string, addr: number): void;
+  /** Optional (announce_destroy): tell the peer the service at `addr` is gone. */
+  announceDestroy?(name: string, addr: number): void;
 }

@@ -73,3 +73,11 @@ export function vringSize(num: number, align: number): number {
 export function vringNeedEvent(eventIdx: number, newIdx: number, oldIdx: number): boolean {
   return ((newIdx - eventIdx - 1) & 0xffff) < ((newIdx - oldIdx) & 0xffff);
 }
+
+/** Where a vring sits in a region (what a platform reads from the resource table). */
+export interface RingPlacement {
+  /** Region offset of the ring. */
+  offset: number;
+  num: number;
+  align: number;
+}

@@ -6,7 +6,6 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  NameService,
   RpmsgBus,
   RpmsgLink,
   VirtioRpmsgTransport,
@@ -136,6 +135,7 @@ describe('mapped file against the OpenAMP images', () => {
     const mem = readRpmsgMemory(region, 0, 0x1000);
     new VirtioRpmsgTransport({
       role: 'host',
+      bus: new RpmsgBus(),
       link: new RpmsgLink('h', 'host'),
       region,
       vdev: mem.vdev,
@@ -152,8 +152,7 @@ describe('mapped file against the OpenAMP images', () => {
     const region = mapShmFile(p.shm, 0x80000);
     const mem = readRpmsgMemory(region, 0, 0x1000);
     const link = new RpmsgLink('r', 'remote');
-    const t = new VirtioRpmsgTransport({ role: 'remote', link, region, vdev: mem.vdev, vrings: mem.vrings, notify: () => {} });
-    new NameService(new RpmsgBus(), link);
+    const t = new VirtioRpmsgTransport({ role: 'remote', bus: new RpmsgBus(), link, region, vdev: mem.vdev, vrings: mem.vrings, notify: () => {} });
     link.createEndpoint(() => {}, { name: ECHO });
     t.flush();
     assert.equal(firstDiff(new Uint8Array(readFileSync(p.shm)), new Uint8Array(image('03_remote_ns_announced.bin'))), -1);

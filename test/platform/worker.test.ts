@@ -39,8 +39,8 @@ describe('worker remotes', () => {
       await until(() => chans.every((c) => rx.get(c)!.length === 1000));
       for (const ch of chans) assert.deepEqual(rx.get(ch), Array.from({ length: 1000 }, (_, i) => `${ch.link.name}${i}`));
     } finally {
-      await a.stop();
-      await b.stop();
+      await a.close();
+      await b.close();
     }
     assert.equal(bus.channels.length, 0);
   });
@@ -71,7 +71,7 @@ describe('worker remotes', () => {
     await ch2.send(enc('again'));
     await until(() => rx.get(ch2)!.length === 1);
     assert.deepEqual(rx.get(ch2), ['again']);
-    await rp.stop();
+    await rp.close();
     assert.equal(rp.state, 'stopped');
   });
 
@@ -93,7 +93,7 @@ describe('worker remotes', () => {
     const lines: string[] = [];
     const rp = await startWorkerRemote(bus, { firmware: faulty, name: 's', log: (l) => lines.push(l) });
     await until(() => bus.channels.length === 1);
-    await rp.stop();
+    await rp.close();
     assert.deepEqual(lines, ['stopping']);
     assert.equal(bus.channels.length, 0);
   });

@@ -64,7 +64,7 @@ describe('drivers and channels', () => {
     const { lb } = setup();
     lb.pump();
     assert.equal(lb.host.bus.channels.length, 1);
-    assert.equal(lb.host.bus.channels[0]!.boundDriver, undefined);
+    assert.equal(lb.host.bus.driverOf(lb.host.bus.channels[0]!), undefined);
     const log: string[] = [];
     lb.host.bus.registerDriver(recordingDriver(log));
     assert.deepEqual(log, ['probe rpmsg-client-sample 1024->1024']);
@@ -123,7 +123,7 @@ describe('drivers and channels', () => {
     raw.trySendTo(any, 53);
     raw.trySendTo(new Uint8Array(40), 53); // empty name
     const warnings: unknown[] = [];
-    lb.host.link.on('warning', (w) => warnings.push(w));
+    lb.host.link.on('error', (w) => warnings.push(w));
     lb.pump();
     assert.deepEqual(lb.host.ns!.stats.rejected, { length: 1, name: 1, addr: 1, limit: 0 });
     assert.equal(warnings.length, 3);
@@ -310,7 +310,7 @@ describe('the send family', () => {
     const lost = ch.send(enc('l'));
     const writable = ch.waitWritable();
     assert.equal(lb.host.link.txWaiters, 2);
-    lb.host.transport.close(new RpmsgError('ENODEV', 'remote crashed'));
+    lb.host.transport.destroy(new RpmsgError('ENODEV', 'remote crashed'));
     await rejects(lost, 'ENODEV');
     await rejects(writable, 'ENODEV');
     assert.equal(lb.host.bus.channels.length, 0, 'channels removed');
@@ -421,7 +421,7 @@ describe('the transport rejects bad lengths from the peer', () => {
     lb.pump();
     const ch: Channel = lb.host.bus.channels[0]!;
     const errors: RpmsgError[] = [];
-    lb.host.link.on('error', (e: RpmsgError) => errors.push(e));
+    lb.host.link.on('error', (e) => errors.push(e as RpmsgError));
     lb.region.setU16(lb.layout.vrings[0].da + 0x2000 + 2, 0x1234); // used.idx far ahead
     lb.host.transport.poll();
     assert.equal(errors[0]?.code, 'ERR_VQ_USED_IDX');

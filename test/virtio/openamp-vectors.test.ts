@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
-  NameService,
   RPMSG_NS_ADDR,
   Region,
   RpmsgBus,
@@ -220,6 +219,7 @@ describe('our host and remote write what OpenAMP writes', () => {
     const link = new RpmsgLink('host', 'host');
     const transport = new VirtioRpmsgTransport({
       role: 'host',
+      bus: new RpmsgBus(),
       link,
       region,
       vdev: mem.vdev,
@@ -244,6 +244,7 @@ describe('our host and remote write what OpenAMP writes', () => {
     const link = new RpmsgLink('remote', 'remote');
     const transport = new VirtioRpmsgTransport({
       role: 'remote',
+      bus: new RpmsgBus(),
       link,
       region,
       vdev: mem.vdev,
@@ -251,7 +252,6 @@ describe('our host and remote write what OpenAMP writes', () => {
       notify: () => {},
       bufferWindow: { offset: 0x10000, length: 0x40000 },
     });
-    new NameService(new RpmsgBus(), link);
     link.createEndpoint(() => {}, { name: DEMO });
     transport.flush();
     const expected = new Uint8Array(loadImage(IMAGES[2]));

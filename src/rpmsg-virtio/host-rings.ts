@@ -1,0 +1,95 @@
+/**
+ * The host's (virtio driver's) side of the rings: rx is vring[0], tx vring[1] (PROTOCOL.md §6).
+ * It owns the buffers: rx buffers are posted at start (zero-filled, device-writable), tx
+ * buffers are handed out lazily — first one the remote returned that the last index read
+ * already announced, then a fresh one, and only then a read of the remote's used index again
+ * (one read of that contended word per batch instead of one per message).
+ */
+import type { Region } from '../memory/region.js';
+import { VIRTIO_CONFIG_S_DRIVER_OK } from '../virtio/constants.js';
+import type { VdevHandle } from '../virtio/resource-table.js';
+import type { Virtqueue } from '../virtio/virtqueue.js';
+import { carveHostBuffers, type BufferTable, type HostPoolOptions } from './buffer-pool.js';
+import { RPMSG_HDR_SIZE } from './header.js';
+import type { RingSide } from './ring-side.js';
+
+export class HostRings implements RingSide {
+  readonly rxQueue = 0;
+  readonly txQueue = 1;
+  readonly rx: BufferTable;
+  readonly tx: BufferTable;
+  readonly mtu: number;
+  rxOff = 0;
+  rxLen = 0;
+  private txAllocated = 0;
+  private readonly busBase: number;
+
+  constructor(
+    private readonly region: Region,
+    private readonly vdev: VdevHandle,
+    readonly rxVq: Virtqueue,
+    readonly txVq: Virtqueue,
+    pool: HostPoolOptions,
+  ) {
+    const { rx, tx } = carveHostBuffers(region, pool);
+    this.rx = rx;
+    this.tx = tx;
+    this.mtu = pool.txBufferSize - RPMSG_HDR_SIZE;
+    this.busBase = region.busBase;
+  }
+
+  /** Post every rx buffer, no "tx used" interrupts, then DRIVER_OK last and a kick (OpenAMP rpmsg_init_vdev). */
+  start(notify: (queue: 0 | 1) => void): void {
+    const rx = this.rx;
+    for (let i = 0; i < rx.count; i++) {
+      this.region.fill(rx.offset[i]!, rx.len[i]!, 0);
+      this.rxVq.add(this.busBase + rx.offset[i]!, rx.len[i]!, true, i);
+    }
+    this.rxVq.publish();
+    this.txVq.disableCallbacks();
+    this.vdev.setStatus(VIRTIO_CONFIG_S_DRIVER_OK);
+    notify(this.rxQueue);
+  }
+
+  hasFreeTx(): boolean {
+    return this.txVq.hasPending() || (this.txAllocated < this.tx.count && this.txVq.freeCount > 0);
+  }
+
+  takeTx(): number {
+    const t = this.txVq.getUsed(false);
+    if (t >= 0) return t;
+    if (this.txAllocated < this.tx.count && this.txVq.freeCount > 0) return this.txAllocated++;
+    return this.txVq.getUsed();
+  }
+
+  commitTx(t: number): void {
+    this.txVq.add(this.busBase + this.tx.offset[t]!, this.tx.len[t]!, false, t);
+  }
+
+  nextRx(): number {
+    const t = this.rxVq.getUsed();
+    if (t < 0) return -1;
+    this.rxOff = this.rx.offset[t]!;
+    const len = this.rxVq.bufLen;
+    this.rxLen = len > this.rxVq.bufPosted ? -1 : len; // used length beyond the buffer
+    return t;
+  }
+
+  recycleRx(t: number): void {
+    this.rxVq.add(this.busBase + this.rx.offset[t]!, this.rx.len[t]!, true, t);
+  }
+
+  armTx(): boolean {
+    return this.txVq.enableCallbacks();
+  }
+
+  disarmTx(): void {
+    this.txVq.disableCallbacks();
+  }
+
+  setRxNotify(enabled: boolean): boolean {
+    if (enabled) return this.rxVq.enableCallbacks();
+    this.rxVq.disableCallbacks();
+    return false;
+  }
+}
