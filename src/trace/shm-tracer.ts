@@ -19,7 +19,7 @@ import { RpmsgError } from '../errors.js';
 import { Region } from '../memory/region.js';
 import { readRpmsgMemory } from '../platform/layout.js';
 import { RPMSG_HDR_SIZE } from '../rpmsg-virtio/header.js';
-import type { RingPlacement } from '../rpmsg-virtio/virtio-transport.js';
+import type { RingPlacement } from '../virtio/vring-layout.js';
 import { VIRTIO_CONFIG_S_DRIVER_OK } from '../virtio/constants.js';
 import { inspectVring } from '../virtio/inspect.js';
 import { vringSize } from '../virtio/vring-layout.js';

@@ -180,7 +180,7 @@ export class BusStats {
       const st = link.stats;
       const channels = (this.bus?.channels ?? [])
         .filter((c) => c.link === link)
-        .map((c) => ({ name: c.name, src: c.src, dst: c.dst, driver: c.boundDriver?.name }));
+        .map((c) => ({ name: c.name, src: c.src, dst: c.dst, driver: c.driverName }));
       for (const ept of link.listEndpoints?.() ?? []) {
         const e = s.endpoints.get(ept.addr);
         if (e !== undefined) e.dst = ept.dst;
