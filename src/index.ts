@@ -24,8 +24,7 @@ export { Loopback, type LoopbackOptions, type LoopbackSide } from './platform/lo
 export { PollLoop, type PollLoopOptions, type Pollable } from './platform/poll-loop.js';
 export { AtomicsDoorbell } from './platform/atomics-doorbell.js';
 export { WorkerRemoteProc, startWorkerRemote, type WorkerRemoteOptions, type WorkerRemoteEvents, type RemoteState } from './platform/worker-remote.js';
-export { startHostSide, type HostBufferOptions, type HostSide, type HostSideOptions, type RpmsgSide } from './platform/host-side.js';
-export { startRemoteSide, type RemoteSideOptions } from './platform/remote-side.js';
+export { startHostSide, startRemoteSide, type HostBufferOptions, type HostSide, type HostSideOptions, type RemoteSideOptions, type RpmsgSide } from './platform/start-side.js';
 export { inspectVring, type VringSnapshot, type VringDescriptor } from './virtio/inspect.js';
 export { mapShmFile, OPENAMP_SHM_PATH, OPENAMP_SHM_SIZE } from './platform/shm-file.js';
 export { SocketDoorbell } from './platform/socket-doorbell.js';

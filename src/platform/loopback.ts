@@ -11,8 +11,7 @@ import type { LinkLimits } from '../rpmsg/types.js';
 import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RPMSG_F_NS, featureBit } from '../virtio/constants.js';
 import { computeLayout, readRpmsgMemory, writeResourceTable, type LayoutOptions, type MemoryLayout } from './layout.js';
-import { startHostSide, type HostBufferOptions } from './host-side.js';
-import { startRemoteSide } from './remote-side.js';
+import { startHostSide, startRemoteSide, type HostBufferOptions } from './start-side.js';
 
 export interface LoopbackSide {
   bus: RpmsgBus;

@@ -12,7 +12,7 @@ import type { RpmsgBus } from '../rpmsg/bus.js';
 import type { RpmsgLink } from '../rpmsg/link.js';
 import type { LinkLimits } from '../rpmsg/types.js';
 import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
-import { startHostSide, type HostBufferOptions } from './host-side.js';
+import { startHostSide, type HostBufferOptions } from './start-side.js';
 import { readRpmsgMemory } from './layout.js';
 import { PollLoop } from './poll-loop.js';
 import { resolveProcessMemory, type ProcessMemoryOptions } from './process-options.js';

@@ -10,7 +10,7 @@ import { RpmsgBus } from '../rpmsg/bus.js';
 import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
 import type { Firmware, FirmwareContext } from './firmware.js';
 import { readRpmsgMemory, type MemoryLayout } from './layout.js';
-import { startRemoteSide } from './remote-side.js';
+import { startRemoteSide } from './start-side.js';
 
 export interface RemoteBootOptions {
   name: string;

@@ -22,7 +22,7 @@ import type { LinkLimits } from '../rpmsg/types.js';
 import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RPMSG_F_NS, featureBit } from '../virtio/constants.js';
 import { AtomicsDoorbell, CTRL_WORDS } from './atomics-doorbell.js';
-import { startHostSide, type HostBufferOptions } from './host-side.js';
+import { startHostSide, type HostBufferOptions } from './start-side.js';
 import { computeLayout, readRpmsgMemory, writeResourceTable, type LayoutOptions, type MemoryLayout } from './layout.js';
 import { PollLoop, type PollLoopOptions } from './poll-loop.js';
 import type { WorkerBootData } from './worker-entry.js';

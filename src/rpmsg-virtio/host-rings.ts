@@ -46,7 +46,7 @@ export class HostRings implements RingSide {
       this.rxVq.add(this.busBase + rx.offset[i]!, rx.len[i]!, true, i);
     }
     this.rxVq.publish();
-    this.txVq.disableCallbacks();
+    this.txVq.disableKicks();
     this.vdev.setStatus(VIRTIO_CONFIG_S_DRIVER_OK);
     notify(this.rxQueue);
   }
@@ -77,19 +77,5 @@ export class HostRings implements RingSide {
 
   recycleRx(t: number): void {
     this.rxVq.add(this.busBase + this.rx.offset[t]!, this.rx.len[t]!, true, t);
-  }
-
-  armTx(): boolean {
-    return this.txVq.enableCallbacks();
-  }
-
-  disarmTx(): void {
-    this.txVq.disableCallbacks();
-  }
-
-  setRxNotify(enabled: boolean): boolean {
-    if (enabled) return this.rxVq.enableCallbacks();
-    this.rxVq.disableCallbacks();
-    return false;
   }
 }

@@ -31,7 +31,7 @@ export class RemoteRings implements RingSide {
 
   /** OpenAMP's remote disables "buffer available" notifications on its tx queue. */
   start(): void {
-    this.txVq.disableNotify();
+    this.txVq.disableKicks();
   }
 
   hasFreeTx(): boolean {
@@ -74,19 +74,5 @@ export class RemoteRings implements RingSide {
 
   recycleRx(t: number, len: number): void {
     this.rxVq.putUsed(t, len);
-  }
-
-  armTx(): boolean {
-    return this.txVq.enableNotify();
-  }
-
-  disarmTx(): void {
-    this.txVq.disableNotify();
-  }
-
-  setRxNotify(enabled: boolean): boolean {
-    if (enabled) return this.rxVq.enableNotify();
-    this.rxVq.disableNotify();
-    return false;
   }
 }

@@ -33,9 +33,4 @@ export interface RingSide {
   nextRx(): number;
   /** Give rx buffer `t` back to the peer (`len` bytes were in it). */
   recycleRx(t: number, len: number): void;
-  /** Ask the peer to kick when tx buffers come back; true when some already have. */
-  armTx(): boolean;
-  disarmTx(): void;
-  /** Ask (or stop asking) the peer to kick on rx; enabling returns whether rx is pending. */
-  setRxNotify(enabled: boolean): boolean;
 }

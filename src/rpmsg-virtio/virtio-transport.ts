@@ -201,7 +201,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
       this.flush(); // make sure the peer sees what is queued
       this.armTx();
     } else {
-      this.side.disarmTx();
+      this.txVq.disableKicks();
     }
   }
 
@@ -279,7 +279,10 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
    * whether messages are already pending (check again before sleeping).
    */
   setRxNotify(enabled: boolean): boolean {
-    return !this.closed && this.side.setRxNotify(enabled);
+    if (this.closed) return false;
+    if (enabled) return this.rxVq.enableKicks();
+    this.rxVq.disableKicks();
+    return false;
   }
 
   /** Publish queued sends now (normally done at the end of the current synchronous run). */
@@ -327,7 +330,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
    * request names the current index, so it is renewed each time the senders run dry.
    */
   private armTx(): void {
-    if (this.side.armTx() && !this.txReadyScheduled) {
+    if (this.txVq.enableKicks() && !this.txReadyScheduled) {
       this.txReadyScheduled = true;
       queueMicrotask(this.txReadyBound);
     }

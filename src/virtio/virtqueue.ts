@@ -65,6 +65,8 @@ export interface VirtqueueOptions {
 }
 
 const DEFAULT_MAX_BUFFER_LENGTH = 65536;
+/** "Do not kick me": bit 0 of either side's flags (the two names have the same value). */
+const NO_KICK = VRING_AVAIL_F_NO_INTERRUPT | VRING_USED_F_NO_NOTIFY;
 const TWO_32 = 0x1_0000_0000;
 
 export class Virtqueue {
@@ -105,6 +107,9 @@ export class Virtqueue {
   private readonly usedIdxW: number;
   private readonly usedRingW32: number;
   private readonly availEventW: number;
+  /** This side's suppression words: flags (driver: avail.flags; device: used.flags) and event index. */
+  private readonly ownFlagsW: number;
+  private readonly ownEventW: number;
   private readonly onViolation: ((error: VirtqueueViolation) => void) | undefined;
 
   // Shadows of what this side writes.
@@ -160,6 +165,8 @@ export class Virtqueue {
     this.usedIdxW = (offset + L.usedIdx) >>> 1;
     this.usedRingW32 = (offset + L.usedRing) >>> 2;
     this.availEventW = (offset + L.availEvent) >>> 1;
+    this.ownFlagsW = side === 'driver' ? this.availFlagsW : this.usedFlagsW;
+    this.ownEventW = side === 'driver' ? this.usedEventW : this.availEventW;
 
     this.nextShadow = new Uint16Array(side === 'driver' ? num : 0);
     this.inFlight = new Uint8Array(side === 'driver' ? num : 0);
@@ -247,20 +254,8 @@ export class Virtqueue {
    */
   getUsed(refresh = true): number {
     if (this.brokenBy !== undefined) return -1;
-    if (this.lastSeen === this.peerIdx) {
-      if (!refresh) return -1; // only what the last index read announced: no shared-memory read
-      const idx = Atomics.load(this.u16, this.usedIdxW);
-      const ahead = (idx - this.lastSeen) & 0xffff;
-      if (ahead > this.numInFlight) {
-        return this.violate('ERR_VQ_USED_IDX', 'used.idx ahead of the buffers in flight', {
-          usedIdx: idx,
-          consumed: this.lastSeen,
-          inFlight: this.numInFlight,
-        });
-      }
-      this.peerIdx = idx;
-      if (ahead === 0) return -1;
-    }
+    // Without refresh only what the last index read announced: no shared-memory read.
+    if (this.lastSeen === this.peerIdx && (!refresh || !this.readPeerIdx())) return -1;
     const e = this.usedRingW32 + (this.lastSeen & this.mask) * 2;
     const id = this.u32[e]!;
     const len = this.u32[e + 1]!;
@@ -284,29 +279,6 @@ export class Virtqueue {
     return this.tokens[id]!;
   }
 
-  /** Driver: ask not to be interrupted when buffers are used. */
-  disableCallbacks(): void {
-    if (this.side !== 'driver') throw new RpmsgError('EINVAL', 'disableCallbacks is a driver-side operation');
-    if (this.eventIdx) {
-      Atomics.store(this.u16, this.usedEventW, (this.lastSeen + 0x8000) & 0xffff);
-    } else if ((this.flagsShadow & VRING_AVAIL_F_NO_INTERRUPT) === 0) {
-      this.flagsShadow |= VRING_AVAIL_F_NO_INTERRUPT;
-      Atomics.store(this.u16, this.availFlagsW, this.flagsShadow);
-    }
-  }
-
-  /** Driver: ask to be interrupted on the next used buffer; true if some are already pending. */
-  enableCallbacks(): boolean {
-    if (this.side !== 'driver') throw new RpmsgError('EINVAL', 'enableCallbacks is a driver-side operation');
-    if (this.eventIdx) {
-      Atomics.store(this.u16, this.usedEventW, this.lastSeen);
-    } else if ((this.flagsShadow & VRING_AVAIL_F_NO_INTERRUPT) !== 0) {
-      this.flagsShadow &= ~VRING_AVAIL_F_NO_INTERRUPT;
-      Atomics.store(this.u16, this.availFlagsW, this.flagsShadow);
-    }
-    return this.hasPending();
-  }
-
   // ---------------------------------------------------------------- device side
 
   /**
@@ -315,19 +287,7 @@ export class Virtqueue {
    */
   getAvail(): number {
     if (this.brokenBy !== undefined) return -1;
-    if (this.lastSeen === this.peerIdx) {
-      const idx = Atomics.load(this.u16, this.availIdxW);
-      const ahead = (idx - this.lastSeen) & 0xffff;
-      if (ahead > this.num) {
-        return this.violate('ERR_VQ_AVAIL_IDX', 'avail.idx more than num ahead', {
-          availIdx: idx,
-          consumed: this.lastSeen,
-          num: this.num,
-        });
-      }
-      this.peerIdx = idx;
-      if (ahead === 0) return -1;
-    }
+    if (this.lastSeen === this.peerIdx && !this.readPeerIdx()) return -1;
     const id = this.u16[this.availRingW + (this.lastSeen & this.mask)]!;
     if (id >= this.num) {
       return this.violate('ERR_VQ_DESC_ID', 'avail id out of range', { id, num: this.num, availIdx: this.lastSeen });
@@ -379,29 +339,6 @@ export class Virtqueue {
     this.numHeld--;
   }
 
-  /** Device: ask not to be notified of new available buffers. */
-  disableNotify(): void {
-    if (this.side !== 'device') throw new RpmsgError('EINVAL', 'disableNotify is a device-side operation');
-    if (this.eventIdx) {
-      Atomics.store(this.u16, this.availEventW, (this.lastSeen + 0x8000) & 0xffff);
-    } else if ((this.flagsShadow & VRING_USED_F_NO_NOTIFY) === 0) {
-      this.flagsShadow |= VRING_USED_F_NO_NOTIFY;
-      Atomics.store(this.u16, this.usedFlagsW, this.flagsShadow);
-    }
-  }
-
-  /** Device: ask to be notified of the next available buffer; true if some are already pending. */
-  enableNotify(): boolean {
-    if (this.side !== 'device') throw new RpmsgError('EINVAL', 'enableNotify is a device-side operation');
-    if (this.eventIdx) {
-      Atomics.store(this.u16, this.availEventW, this.lastSeen);
-    } else if ((this.flagsShadow & VRING_USED_F_NO_NOTIFY) !== 0) {
-      this.flagsShadow &= ~VRING_USED_F_NO_NOTIFY;
-      Atomics.store(this.u16, this.usedFlagsW, this.flagsShadow);
-    }
-    return this.hasPending();
-  }
-
   // ---------------------------------------------------------------- both sides
 
   /**
@@ -420,7 +357,32 @@ export class Virtqueue {
       return vringNeedEvent(event, newIdx, oldIdx);
     }
     const peerFlags = Atomics.load(this.u16, driver ? this.usedFlagsW : this.availFlagsW);
-    return (peerFlags & 1) === 0; // VRING_USED_F_NO_NOTIFY / VRING_AVAIL_F_NO_INTERRUPT
+    return (peerFlags & NO_KICK) === 0;
+  }
+
+  /**
+   * Ask the peer not to kick us when it publishes (driver: VRING_AVAIL_F_NO_INTERRUPT or
+   * used_event; device: VRING_USED_F_NO_NOTIFY or avail_event). With event indices the
+   * request names an index half the ring space away, so it never fires by accident.
+   */
+  disableKicks(): void {
+    if (this.eventIdx) {
+      Atomics.store(this.u16, this.ownEventW, (this.lastSeen + 0x8000) & 0xffff);
+    } else if ((this.flagsShadow & NO_KICK) === 0) {
+      this.flagsShadow |= NO_KICK;
+      Atomics.store(this.u16, this.ownFlagsW, this.flagsShadow);
+    }
+  }
+
+  /** Ask the peer to kick us on its next publication; true if entries are already pending. */
+  enableKicks(): boolean {
+    if (this.eventIdx) {
+      Atomics.store(this.u16, this.ownEventW, this.lastSeen);
+    } else if ((this.flagsShadow & NO_KICK) !== 0) {
+      this.flagsShadow &= ~NO_KICK;
+      Atomics.store(this.u16, this.ownFlagsW, this.flagsShadow);
+    }
+    return this.hasPending();
   }
 
   /** Whether the peer has published entries we have not consumed (a cheap peek, no validation). */
@@ -437,6 +399,29 @@ export class Virtqueue {
     this.violations++;
     this.brokenBy = error;
     this.onViolation?.(error);
+  }
+
+  /**
+   * Read the peer's index once and check how far it ran ahead of what we consumed: the driver
+   * can get back at most what it has in flight, the device at most a ring's worth (virtio
+   * §2.7.13, Linux virtqueue_get_buf's "id out of range" / "index ahead" checks). Returns
+   * whether new entries are there; a violation breaks the queue.
+   */
+  private readPeerIdx(): boolean {
+    const driver = this.side === 'driver';
+    const idx = Atomics.load(this.u16, driver ? this.usedIdxW : this.availIdxW);
+    const ahead = (idx - this.lastSeen) & 0xffff;
+    const limit = driver ? this.numInFlight : this.num;
+    if (ahead > limit) {
+      this.violate(driver ? 'ERR_VQ_USED_IDX' : 'ERR_VQ_AVAIL_IDX', `${driver ? 'used' : 'avail'}.idx ahead of ${driver ? 'the buffers in flight' : 'the ring'}`, {
+        [driver ? 'usedIdx' : 'availIdx']: idx,
+        consumed: this.lastSeen,
+        [driver ? 'inFlight' : 'num']: limit,
+      });
+      return false;
+    }
+    this.peerIdx = idx;
+    return ahead !== 0;
   }
 
   private violate(code: VirtqueueViolationCode, message: string, details: Record<string, number | string>): -1 {

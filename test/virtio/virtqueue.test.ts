@@ -157,25 +157,25 @@ describe('split virtqueue: driver and device over one region', () => {
   it('suppresses notifications with flags and with event indices', () => {
     for (const eventIdx of [false, true]) {
       const { driver, device } = pair(NUM, eventIdx);
-      device.enableNotify();
+      device.enableKicks();
       driver.add(POOL, BUF, false, 0);
       assert.equal(driver.publish(), true, 'device asked to be notified');
-      device.disableNotify();
+      device.disableKicks();
       driver.add(POOL + BUF, BUF, false, 1);
       assert.equal(driver.publish(), false, 'device asked not to be notified');
       assert.equal(driver.publish(), false, 'nothing new: no notify');
       assert.notEqual(device.getAvail(), -1);
       assert.notEqual(device.getAvail(), -1);
-      assert.equal(device.enableNotify(), false, 'nothing pending');
+      assert.equal(device.enableKicks(), false, 'nothing pending');
       driver.add(POOL + 2 * BUF, BUF, false, 2);
       assert.equal(driver.publish(), true);
 
-      driver.disableCallbacks();
+      driver.disableKicks();
       device.putUsed(device.getAvail(), 0);
       assert.equal(device.publish(), false, 'driver asked for no interrupt');
-      assert.equal(driver.enableCallbacks(), true, 'a used buffer is pending');
+      assert.equal(driver.enableKicks(), true, 'a used buffer is pending');
       driver.getUsed();
-      assert.equal(driver.enableCallbacks(), false);
+      assert.equal(driver.enableKicks(), false);
       device.putUsed(0, 0);
       assert.equal(device.publish(), true, 'driver asked for an interrupt');
     }
