@@ -32,6 +32,9 @@ static const char *errno_code(int e) {
     case ENODEV: return "ENODEV";
     case ENXIO: return "ENXIO";
     case ENAMETOOLONG: return "ENAMETOOLONG";
+    case EBUSY: return "EBUSY";
+    case EFAULT: return "EFAULT";
+    case ENOTTY: return "ENOTTY";
     default: return "EIO";
   }
 }

@@ -13,5 +13,6 @@ napi_value rpmsg_throw_errno(napi_env env, const char *syscall, int e);
 /* Each part of the addon adds its functions to `exports` (one file per job: shm.c, ...). */
 void rpmsg_register_shm(napi_env env, napi_value exports);
 void rpmsg_register_fd(napi_env env, napi_value exports);
+void rpmsg_register_chardev(napi_env env, napi_value exports);
 
 #endif
