@@ -26,6 +26,7 @@ export type RpmsgErrorCode =
   | 'EBADMSG'
   | 'ENOENT'
   | 'EALREADY'
+  | 'EACCES'
   | VirtqueueViolationCode
   | ResourceTableErrorCode;
 

@@ -10,6 +10,7 @@ import { createClientSampleDriver, SAMPLE_SERVICE } from '../../samples/rpmsg-cl
 import { defineCommand, type CommandContext } from './command.js';
 import { flag, jsonFlag } from './flags.js';
 import { ECHO_SERVICE, processFlags, processMemory } from './process-flags.js';
+import { runKernelHost } from './kernel-commands.js';
 
 /** OpenAMP's ping payload: u64 num, u64 size, then `size` bytes of 0xA5. */
 export function pingPayload(num: number, size: number): Uint8Array {
@@ -28,7 +29,7 @@ interface HostResult {
 }
 
 /** The ping driver: 480 payloads, each awaited echo compared byte for byte. */
-function pingDriver(ctx: CommandContext, finish: (r: HostResult) => void): Parameters<RpmsgBus['registerDriver']>[0] {
+export function pingDriver(ctx: CommandContext, finish: (r: HostResult) => void): Parameters<RpmsgBus['registerDriver']>[0] {
   let pending: ((data: Uint8Array) => void) | undefined;
   return {
     name: 'rpmsg-ping',
@@ -75,9 +76,12 @@ export const hostCommand = defineCommand({
     ...processFlags,
     count: flag.int({ help: 'sample: messages before goodbye', min: 1, max: 1_000_000, default: 100 }),
     timeout: flag.int({ help: 'give up after this many milliseconds', metavar: 'MS', min: 1, max: 86_400_000, default: 30_000 }),
+    kernel: flag.boolean({ help: "through the Linux kernel's rpmsg char devices (on a board), not shared memory" }),
+    ctrl: flag.string({ help: 'with --kernel: the ctrl device', metavar: 'DEV', default: '/dev/rpmsg_ctrl0' }),
     json: jsonFlag,
   },
   async run(v, ctx) {
+    if (v.kernel) return runKernelHost(v, ctx, pingDriver);
     const bus = new RpmsgBus();
     const service = v.service === 'sample' ? SAMPLE_SERVICE : ECHO_SERVICE;
     let finish!: (r: HostResult) => void;

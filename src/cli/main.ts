@@ -14,8 +14,9 @@ import { hostCommand } from './host.js';
 import { remoteCommand } from './remote.js';
 import { statsCommand } from './stats.js';
 import { traceCommand } from './trace.js';
+import { lsKernelCommand } from './kernel-commands.js';
 
-const COMMANDS: readonly Command[] = [demoCommand, remoteCommand, hostCommand, traceCommand, statsCommand];
+const COMMANDS: readonly Command[] = [demoCommand, remoteCommand, hostCommand, traceCommand, statsCommand, lsKernelCommand];
 
 function version(): string {
   // dist/src/cli/main.js → the package root

@@ -59,6 +59,17 @@ export interface NativeAddon {
   unwatch(handle: FdWatch): void;
   /** Whether the watch keeps the event loop alive (default true). */
   watchRef(handle: FdWatch, ref: boolean): void;
+
+  // native/chardev.c: the Linux kernel's rpmsg char devices (include/uapi/linux/rpmsg.h).
+  /**
+   * ioctl on /dev/rpmsg_ctrlN: request 1 RPMSG_CREATE_EPT_IOCTL (a new /dev/rpmsgN), 3
+   * RPMSG_CREATE_DEV_IOCTL (a new local channel), 4 RPMSG_RELEASE_DEV_IOCTL. `name` ≤ 31 bytes.
+   */
+  rpmsgCtrl(fd: number, request: 1 | 3 | 4, name: string, src: number, dst: number): void;
+  /** RPMSG_DESTROY_EPT_IOCTL on an open /dev/rpmsgN made by RPMSG_CREATE_EPT_IOCTL. */
+  rpmsgDestroyEpt(fd: number): void;
+  /** cfmakeraw + tcsetattr(TCSANOW): bytes pass unchanged both ways (no echo, no \r\n). */
+  ttyMakeRaw(fd: number): void;
 }
 
 /** Opaque handle of a native fd watch. */

@@ -107,9 +107,28 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements Endpoint
     const dst = options.dst ?? RPMSG_ADDR_ANY;
     if (!isAddress(wanted) || !isAddress(dst)) throw new RpmsgError('EINVAL', 'address out of range', { addr: wanted, dst });
     const name = options.name ?? '';
-    const ept = this.endpoints.insert(wanted, (addr) => new Endpoint(this, addr, dst, name, cb, options.priv, bindable));
+    const ept = this.insertEndpoint(wanted, dst, name, (addr) => new Endpoint(this, addr, dst, name, cb, options.priv, bindable));
     if (name !== '' && (options.announce ?? dst === RPMSG_ADDR_ANY)) this.announce(ept, name);
     return ept;
+  }
+
+  /**
+   * Take the address; a transport with endpoint objects of its own (ops.createEndpoint) makes
+   * one first and may refuse the address (EADDRINUSE: the next free one is tried, if any would do).
+   */
+  private insertEndpoint(wanted: number, dst: number, name: string, make: (addr: number) => Endpoint): Endpoint {
+    const ops = this.ops!;
+    if (ops.createEndpoint === undefined) return this.endpoints.insert(wanted, make);
+    for (let tries = 0; ; tries++) {
+      try {
+        return this.endpoints.insert(wanted, (addr) => {
+          ops.createEndpoint!(addr, dst, name);
+          return make(addr);
+        });
+      } catch (e) {
+        if (wanted !== RPMSG_ADDR_ANY || tries >= 64 || !(e instanceof RpmsgError && e.code === 'EADDRINUSE')) throw e;
+      }
+    }
   }
 
   /** @internal Send an NS CREATE for `ept` under `name` (when the transport announces). */
@@ -129,6 +148,11 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements Endpoint
   removeEndpoint(addr: number, owner: object): void {
     const ept = this.endpoints.get(addr);
     if (ept !== owner || !this.endpoints.remove(addr, ept)) return;
+    try {
+      this.ops?.destroyEndpoint?.(addr);
+    } catch (e) {
+      this.reportError(e);
+    }
     this.queue.rejectAll(new RpmsgError('ENODEV', 'endpoint destroyed', { addr }), owner);
     if (ept.announcedAs !== undefined && this.up) {
       try {

@@ -53,4 +53,14 @@ export interface RpmsgTransportOps {
   announceCreate?(name: string, addr: number): void;
   /** Optional (announce_destroy): tell the peer the service at `addr` is gone. */
   announceDestroy?(name: string, addr: number): void;
+
+  /**
+   * Optional (Linux rpmsg_device_ops.create_ept). A local endpoint is being created at `addr`
+   * with default destination `dst`: a transport whose endpoints are objects below it (the
+   * kernel's char devices, one per endpoint) makes one here. Throws to refuse; EADDRINUSE when
+   * the address is taken below (the link then tries the next free one if any would do).
+   */
+  createEndpoint?(addr: number, dst: number, name: string): void;
+  /** Optional (Linux rpmsg_endpoint_ops.destroy_ept). The endpoint at `addr` is gone. */
+  destroyEndpoint?(addr: number): void;
 }

@@ -1,0 +1,416 @@
+/**
+ * rpmsg through the Linux kernel's char devices (drivers/rpmsg/rpmsg_char.c, rpmsg_ctrl.c), a
+ * transport beside virtio as GLINK and SMD are in Linux: the kernel owns the vrings, this side
+ * is a user-space program on the host. The same `RpmsgBus`, drivers and endpoints run on it.
+ *
+ * - Channels: the kernel's rpmsg devices of the ctrl device's remote processor, read from
+ *   sysfs at start and re-read every `scanIntervalMs` (sysfs sends no inotify events for
+ *   devices that come and go); each becomes a bus channel {name, dst} and is released (the
+ *   driver's remove runs) when its device disappears. rpmsg_ns and rpmsg_ctrl are not channels.
+ * - Endpoints: one kernel endpoint device per local endpoint. A channel the kernel bound to
+ *   rpmsg_chrdev ("rpmsg-raw") already has one, at the channel's src: it is opened. Any other
+ *   endpoint is made with RPMSG_CREATE_EPT_IOCTL {name, src: our address, dst} on the ctrl
+ *   device and destroyed with RPMSG_DESTROY_EPT_IOCTL. One read is one message, one write is
+ *   one message; the kernel drops the sender's address, so messages are delivered as coming
+ *   from the endpoint's destination, and an endpoint sends only to that destination (ENXIO
+ *   for another: rpmsg_char has no sendto).
+ * - Nothing blocks the event loop: every fd is O_NONBLOCK, watched with libuv (native/fd.c).
+ *   A write that finds no tx buffer (EAGAIN) is the try variants' ENOMEM; blocking variants
+ *   wait in the link's queue (15 s) while this side watches one endpoint for POLLOUT (the
+ *   kernel's tx ring is shared by every endpoint of the remote processor).
+ * - The remote going away (its virtio device removed: the ctrl device disappears, reads give
+ *   EPIPE) takes the link down: drivers' remove runs, waiting senders fail with ENODEV.
+ *
+ * Lifecycle: open → down (close() or the remote gone); terminal, idempotent.
+ */
+import { closeSync, constants, existsSync, openSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { RpmsgError } from '../errors.js';
+import { loadNative, type NativeAddon } from '../native/addon.js';
+import type { RpmsgBus } from '../rpmsg/bus.js';
+import type { Channel } from '../rpmsg/channel.js';
+import { RPMSG_ADDR_ANY, RPMSG_NS_ADDR } from '../rpmsg/constants.js';
+import { RpmsgLink } from '../rpmsg/link.js';
+import type { RpmsgTransportOps } from '../rpmsg/ops.js';
+import { isGone, mapKernelError } from './errno.js';
+import {
+  SYSFS_RPMSG_CLASS,
+  SYSFS_RPMSG_DEVICES,
+  ctrlParent,
+  listCtrlEndpoints,
+  listDevices,
+  readEndpointDevice,
+  type KernelRpmsgDevice,
+} from './sysfs.js';
+
+/** native/fd.c, the package's fd toolkit (non-blocking I/O, libuv readiness). */
+interface FdToolkit {
+  read(fd: number, buf: Uint8Array): number;
+  write(fd: number, buf: Uint8Array): number;
+  watch(fd: number, events: number, cb: (status: number, events: number) => void): unknown;
+  unwatch(handle: unknown): void;
+}
+const READABLE = 1;
+const WRITABLE = 2;
+
+export interface KernelTransportOptions {
+  /** The remote processor's ctrl device (default /dev/rpmsg_ctrl0). */
+  ctrl?: string;
+  /** Largest payload. The kernel does not tell user space; virtio_rpmsg_bus: 512 − 16 = 496. */
+  mtu?: number;
+  /** Re-read sysfs for channels that come and go every this many ms (default 100). */
+  scanIntervalMs?: number;
+  /** Messages read per readiness event of one endpoint before others get a turn (default 64). */
+  rxBudget?: number;
+  /** Where device nodes are (default /dev). */
+  devRoot?: string;
+  /** Default /sys/bus/rpmsg/devices. */
+  sysfsDevices?: string;
+  /** Default /sys/class/rpmsg. */
+  sysfsClass?: string;
+}
+
+export interface KernelTransportStats {
+  /** Writes that found the kernel's tx ring full (EAGAIN). */
+  txFull: number;
+  channelsAdded: number;
+  channelsRemoved: number;
+  /** Endpoint devices left behind because open() failed after CREATE_EPT (no fd to destroy them). */
+  leakedEndpointDevices: number;
+}
+
+/** The kernel's own services: never channels of the bus. */
+const KERNEL_SERVICES = new Set(['rpmsg_ns', 'rpmsg_ctrl']);
+/** Channels the kernel binds a driver to: wait until it did (their endpoint is made at probe). */
+const KERNEL_BOUND = new Set(['rpmsg-raw', 'rpmsg-tty']);
+const RX_BUFFER = 65536;
+
+class KernelEndpoint {
+  watch: unknown = undefined;
+  events = 0;
+  dead = false;
+  constructor(
+    readonly addr: number,
+    readonly dst: number,
+    readonly node: string,
+    readonly fd: number,
+    /** Made by CREATE_EPT (destroyed with DESTROY_EPT), not a channel's own device. */
+    readonly own: boolean,
+  ) {}
+}
+
+export class KernelRpmsgTransport implements RpmsgTransportOps {
+  readonly link: RpmsgLink;
+  readonly bus: RpmsgBus;
+  /** Path of the ctrl device. */
+  readonly ctrl: string;
+  /** The remote processor's virtio device ("virtio0"). */
+  readonly parent: string;
+  readonly stats: KernelTransportStats = { txFull: 0, channelsAdded: 0, channelsRemoved: 0, leakedEndpointDevices: 0 };
+  private readonly native: NativeAddon & FdToolkit;
+  private readonly ctrlFd: number;
+  private readonly mtu: number;
+  private readonly rxBudget: number;
+  private readonly devRoot: string;
+  private readonly sysfsDevices: string;
+  private readonly sysfsClass: string;
+  private readonly eps = new Map<number, KernelEndpoint>();
+  private readonly channels = new Map<string, Channel | null>();
+  private readonly rxBuf = new Uint8Array(RX_BUFFER);
+  private readonly rxViews: (Uint8Array | undefined)[] = [];
+  private txFull = false;
+  private txWatcher: KernelEndpoint | undefined;
+  private readonly timer: ReturnType<typeof setInterval>;
+  private closed = false;
+
+  /** Open the ctrl device, attach a new host-role link to `bus`, and publish the kernel's channels. */
+  static open(bus: RpmsgBus, options: KernelTransportOptions = {}): KernelRpmsgTransport {
+    const ctrl = options.ctrl ?? '/dev/rpmsg_ctrl0';
+    const link = new RpmsgLink(`kernel:${basename(ctrl)}`, 'host');
+    bus.addLink(link);
+    return new KernelRpmsgTransport(bus, link, options);
+  }
+
+  constructor(bus: RpmsgBus, link: RpmsgLink, options: KernelTransportOptions = {}) {
+    this.bus = bus;
+    this.link = link;
+    this.ctrl = options.ctrl ?? '/dev/rpmsg_ctrl0';
+    this.mtu = options.mtu ?? 496;
+    this.rxBudget = options.rxBudget ?? 64;
+    this.devRoot = options.devRoot ?? '/dev';
+    this.sysfsDevices = options.sysfsDevices ?? SYSFS_RPMSG_DEVICES;
+    this.sysfsClass = options.sysfsClass ?? SYSFS_RPMSG_CLASS;
+    this.native = loadNative() as NativeAddon & FdToolkit;
+    const parent = ctrlParent(this.ctrl, this.sysfsClass);
+    if (parent === undefined) throw new RpmsgError('ENOENT', `${this.ctrl} is not an rpmsg ctrl device (no ${join(this.sysfsClass, basename(this.ctrl))})`);
+    this.parent = parent;
+    try {
+      this.ctrlFd = openSync(this.ctrl, constants.O_RDWR | constants.O_NONBLOCK);
+    } catch (e) {
+      throw mapKernelError(e, `open ${this.ctrl}`);
+    }
+    link.attachTransport(this);
+    this.timer = setInterval(() => this.scan(), options.scanIntervalMs ?? 100);
+    this.scan();
+  }
+
+  // ----------------------------------------------------------------- RpmsgTransportOps
+
+  getMtu(): number {
+    return this.mtu;
+  }
+
+  canSend(): boolean {
+    return !this.closed && !this.txFull;
+  }
+
+  trySend(src: number, dst: number, data: Uint8Array): boolean {
+    if (this.closed) throw new RpmsgError('ENODEV', 'kernel transport closed');
+    if (data.length > this.mtu) throw new RpmsgError('EMSGSIZE', `payload of ${data.length} bytes exceeds the MTU of ${this.mtu}`, { len: data.length, mtu: this.mtu });
+    const ep = this.eps.get(src);
+    if (ep === undefined) throw new RpmsgError('EINVAL', 'no kernel endpoint at this source address', { src });
+    if (ep.dead) throw new RpmsgError('ENODEV', `endpoint device ${ep.node} is gone`, { src });
+    if (dst !== ep.dst) {
+      throw new RpmsgError('ENXIO', "the kernel's rpmsg char device sends only to the destination it was created with", { src, dst, bound: ep.dst });
+    }
+    let n: number;
+    try {
+      n = this.native.write(ep.fd, data);
+    } catch (e) {
+      if (isGone(e)) this.endpointLost(ep);
+      throw mapKernelError(e, `write ${ep.node}`, { src, dst, len: data.length });
+    }
+    if (n < 0) {
+      this.txFull = true;
+      this.stats.txFull++;
+      return false;
+    }
+    return true;
+  }
+
+  setTxWaiting(waiting: boolean): void {
+    if (this.closed) return;
+    const prev = this.txWatcher;
+    this.txWatcher = waiting ? this.pickTxWatcher() : undefined;
+    if (prev !== undefined && prev !== this.txWatcher) this.arm(prev);
+    if (this.txWatcher !== undefined) this.arm(this.txWatcher);
+  }
+
+  createEndpoint(addr: number, dst: number, name: string): void {
+    if (this.closed) throw new RpmsgError('ENODEV', 'kernel transport closed');
+    const devices = this.ownDevices();
+    // A channel bound to rpmsg_chrdev has its endpoint device already, at the channel's src.
+    for (const d of devices) {
+      const node = d.src === addr ? d.chardevs.find((c) => /^rpmsg\d+$/.test(c)) : undefined;
+      if (node !== undefined) {
+        this.openEndpoint(addr, d.dst === RPMSG_ADDR_ANY ? dst : d.dst, node, false);
+        return;
+      }
+    }
+    if (this.kernelAddresses(devices).has(addr)) throw new RpmsgError('EADDRINUSE', `address ${addr} is taken in the kernel`, { addr });
+    const before = new Set(listCtrlEndpoints(this.ctrl, this.sysfsClass));
+    try {
+      this.native.rpmsgCtrl(this.ctrlFd, 1, name, addr, dst);
+    } catch (e) {
+      throw mapKernelError(e, 'RPMSG_CREATE_EPT_IOCTL', { addr, dst });
+    }
+    const node = listCtrlEndpoints(this.ctrl, this.sysfsClass).find((n) => {
+      if (before.has(n)) return false;
+      const info = readEndpointDevice(n, this.sysfsClass);
+      return info !== undefined && info.src === addr && info.dst === dst;
+    });
+    if (node === undefined) throw new RpmsgError('ENOENT', 'the endpoint device made by RPMSG_CREATE_EPT_IOCTL is not in sysfs', { addr, dst });
+    this.openEndpoint(addr, dst, node, true);
+  }
+
+  destroyEndpoint(addr: number): void {
+    const ep = this.eps.get(addr);
+    if (ep === undefined) return;
+    this.eps.delete(addr);
+    this.unwatch(ep);
+    try {
+      if (ep.own && !ep.dead) this.native.rpmsgDestroyEpt(ep.fd);
+    } catch (e) {
+      if (!isGone(e)) this.link.reportError(mapKernelError(e, `RPMSG_DESTROY_EPT_IOCTL on ${ep.node}`, { addr }));
+    } finally {
+      ep.dead = true;
+      closeSync(ep.fd);
+    }
+    if (this.txWatcher === ep) this.setTxWaiting(true);
+  }
+
+  // ----------------------------------------------------------------- local channels (ctrl)
+
+  /** RPMSG_CREATE_DEV_IOCTL: a local channel in the kernel; with a fixed src it is announced. */
+  createDevice(name: string, src: number, dst: number): void {
+    try {
+      this.native.rpmsgCtrl(this.ctrlFd, 3, name, src, dst);
+    } catch (e) {
+      throw mapKernelError(e, 'RPMSG_CREATE_DEV_IOCTL', { name, src, dst });
+    }
+  }
+
+  /** RPMSG_RELEASE_DEV_IOCTL: release a channel (the kernel may send an NS destroy). */
+  releaseDevice(name: string, src: number, dst: number): void {
+    try {
+      this.native.rpmsgCtrl(this.ctrlFd, 4, name, src, dst);
+    } catch (e) {
+      throw mapKernelError(e, 'RPMSG_RELEASE_DEV_IOCTL', { name, src, dst });
+    }
+  }
+
+  // ----------------------------------------------------------------- lifecycle
+
+  /** Stop: the link goes down (drivers' remove runs), every endpoint device is destroyed. */
+  close(): void {
+    this.down(new RpmsgError('ENODEV', `kernel transport on ${this.ctrl} closed`));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private down(reason: RpmsgError): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    try {
+      this.link.destroy(reason); // destroys every endpoint: destroyEndpoint closes the fds
+    } finally {
+      for (const addr of [...this.eps.keys()]) this.destroyEndpoint(addr);
+      closeSync(this.ctrlFd);
+    }
+  }
+
+  // ----------------------------------------------------------------- internals
+
+  private openEndpoint(addr: number, dst: number, node: string, own: boolean): void {
+    let fd: number;
+    try {
+      fd = openSync(join(this.devRoot, node), constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOCTTY);
+    } catch (e) {
+      if (own) this.stats.leakedEndpointDevices++;
+      throw mapKernelError(e, `open ${node}`, { addr, dst }, true);
+    }
+    const ep = new KernelEndpoint(addr, dst, node, fd, own);
+    this.eps.set(addr, ep);
+    this.arm(ep);
+  }
+
+  /** Watch `ep` for messages, and for tx room while it is the tx watcher. */
+  private arm(ep: KernelEndpoint): void {
+    if (ep.dead) return;
+    const events = READABLE | (ep === this.txWatcher ? WRITABLE : 0);
+    if (ep.events === events) return;
+    this.unwatch(ep);
+    ep.watch = this.native.watch(ep.fd, events, (status, ev) => this.onEvent(ep, status, ev));
+    ep.events = events;
+  }
+
+  private unwatch(ep: KernelEndpoint): void {
+    if (ep.watch !== undefined) this.native.unwatch(ep.watch);
+    ep.watch = undefined;
+    ep.events = 0;
+  }
+
+  private onEvent(ep: KernelEndpoint, status: number, events: number): void {
+    if (ep.dead || this.closed) return;
+    if (status < 0) {
+      this.endpointLost(ep);
+      return;
+    }
+    if ((events & READABLE) !== 0) this.drain(ep);
+    if ((events & WRITABLE) !== 0 && !ep.dead && !this.closed) {
+      this.txFull = false;
+      this.link.txReady();
+    }
+  }
+
+  /** Read up to rxBudget messages; level-triggered readiness brings us back for the rest. */
+  private drain(ep: KernelEndpoint): void {
+    const native = this.native;
+    for (let i = 0; i < this.rxBudget; i++) {
+      let n: number;
+      try {
+        n = native.read(ep.fd, this.rxBuf);
+      } catch (e) {
+        if (isGone(e)) this.endpointLost(ep);
+        else this.link.reportError(mapKernelError(e, `read ${ep.node}`, { addr: ep.addr }));
+        return;
+      }
+      if (n < 0) return;
+      let v = this.rxViews[n];
+      if (v === undefined) v = this.rxViews[n] = this.rxBuf.subarray(0, n);
+      this.link.deliver(ep.dst, ep.addr, v);
+      if (ep.dead || this.closed) return;
+    }
+  }
+
+  /** The endpoint's device is gone (EPIPE / POLLERR): the remote is gone, or just this channel. */
+  private endpointLost(ep: KernelEndpoint): void {
+    if (ep.dead) return;
+    this.unwatch(ep);
+    ep.dead = true;
+    if (this.remoteGone()) this.down(new RpmsgError('ENODEV', `remote processor behind ${this.ctrl} is gone`));
+    else if (this.txWatcher === ep) this.setTxWaiting(true);
+  }
+
+  private pickTxWatcher(): KernelEndpoint | undefined {
+    if (this.txWatcher !== undefined && !this.txWatcher.dead) return this.txWatcher;
+    for (const ep of this.eps.values()) if (!ep.dead) return ep;
+    return undefined;
+  }
+
+  private remoteGone(): boolean {
+    return !existsSync(join(this.sysfsClass, basename(this.ctrl)));
+  }
+
+  private ownDevices(): KernelRpmsgDevice[] {
+    return listDevices(this.sysfsDevices).filter((d) => d.parent === this.parent);
+  }
+
+  /** Addresses the kernel uses on this remote processor that sysfs shows. */
+  private kernelAddresses(devices: KernelRpmsgDevice[]): Set<number> {
+    const taken = new Set<number>([RPMSG_NS_ADDR]);
+    for (const d of devices) if (d.src !== RPMSG_ADDR_ANY) taken.add(d.src);
+    for (const n of listCtrlEndpoints(this.ctrl, this.sysfsClass)) {
+      const info = readEndpointDevice(n, this.sysfsClass);
+      if (info !== undefined && info.src !== RPMSG_ADDR_ANY) taken.add(info.src);
+    }
+    for (const addr of this.eps.keys()) taken.delete(addr); // ours, through their devices
+    return taken;
+  }
+
+  /** Follow the kernel's channels: new devices become bus channels, vanished ones are released. */
+  private scan(): void {
+    if (this.closed) return;
+    if (this.remoteGone()) {
+      this.down(new RpmsgError('ENODEV', `remote processor behind ${this.ctrl} is gone`));
+      return;
+    }
+    const seen = new Set<string>();
+    for (const d of this.ownDevices()) {
+      if (KERNEL_SERVICES.has(d.name) || d.driver === 'rpmsg_ns' || d.driver === 'rpmsg_ctrl') continue;
+      if (KERNEL_BOUND.has(d.name) && d.driver === undefined) continue; // its driver is still probing
+      seen.add(d.device);
+      if (this.channels.has(d.device)) continue;
+      const raw = d.chardevs.some((c) => /^rpmsg\d+$/.test(c));
+      let ch: Channel | undefined;
+      try {
+        ch = this.bus.createChannel(this.link, { name: d.name, src: raw ? d.src : RPMSG_ADDR_ANY, dst: d.dst });
+      } catch (e) {
+        this.link.reportError(e);
+      }
+      this.channels.set(d.device, ch ?? null);
+      this.stats.channelsAdded++;
+      if (this.closed) return;
+    }
+    for (const [device, ch] of [...this.channels]) {
+      if (seen.has(device)) continue;
+      this.channels.delete(device);
+      this.stats.channelsRemoved++;
+      if (ch !== null) this.bus.releaseChannel(ch);
+      if (this.closed) return;
+    }
+  }
+}
