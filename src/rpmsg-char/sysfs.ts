@@ -3,6 +3,7 @@
  * attributes; rpmsg_char.c and rpmsg_ctrl.c class devices):
  *
  *   /sys/bus/rpmsg/devices/<dev>/{name,src,dst,driver_override}, driver -> ../drivers/<drv>
+ *                                                     (src/dst as 0x%x: 0xffffffff = ANY)
  *   /sys/bus/rpmsg/devices/<dev>/rpmsg/rpmsgN         the channel's char device (rpmsg-raw)
  *   /sys/bus/rpmsg/devices/<dev>/tty/ttyRPMSGN         rpmsg_tty's tty
  *   /sys/class/rpmsg/rpmsg_ctrlN/device -> <dev>       the ctrl device's rpmsg device
@@ -50,8 +51,12 @@ export function readAttr(path: string): string | undefined {
   return text.replace(/\n$/, '');
 }
 
-/** A sysfs address: decimal, "-1" meaning ADDR_ANY (the kernel prints u32 with %d). */
+/**
+ * A sysfs address. rpmsg_core prints a channel's src/dst as "0x%x"; rpmsg_char prints an
+ * endpoint device's as "%d" (u32 through %d: ADDR_ANY is "-1").
+ */
 export function parseAddress(text: string | undefined): number | undefined {
+  if (text !== undefined && /^0x[0-9a-f]{1,8}$/i.test(text)) return Number.parseInt(text.slice(2), 16);
   if (text === undefined || !/^-?\d{1,10}$/.test(text)) return undefined;
   const n = Number(text);
   if (n === -1) return RPMSG_ADDR_ANY;

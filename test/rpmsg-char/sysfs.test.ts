@@ -28,10 +28,10 @@ function device(dev: string, attrs: Record<string, string>, driver?: string, chi
 }
 
 mkdirSync(cls, { recursive: true });
-device('virtio0.rpmsg_ns.53.53', { name: 'rpmsg_ns\n', src: '53\n', dst: '53\n', driver_override: '(null)\n' }, 'rpmsg_ns');
+device('virtio0.rpmsg_ns.53.53', { name: 'rpmsg_ns\n', src: '0x35\n', dst: '0x35\n', driver_override: '(null)\n' }, 'rpmsg_ns');
 device('virtio0.rpmsg_ctrl.0.0', { name: 'rpmsg_ctrl\n', src: '0\n', dst: '0\n', driver_override: '(null)\n' }, 'rpmsg_ctrl', [['rpmsg', 'rpmsg_ctrl0']]);
-device('virtio0.rpmsg-openamp-demo-channel.-1.1024', { name: 'rpmsg-openamp-demo-channel\n', src: '-1\n', dst: '1024\n', driver_override: '(null)\n' });
-device('virtio0.rpmsg-raw.-1.1025', { name: 'rpmsg-raw\n', src: '1026\n', dst: '1025\n', driver_override: '(null)\n' }, 'rpmsg_chrdev', [['rpmsg', 'rpmsg1']]);
+device('virtio0.rpmsg-openamp-demo-channel.-1.1024', { name: 'rpmsg-openamp-demo-channel\n', src: '0xffffffff\n', dst: '0x400\n', driver_override: '(null)\n' });
+device('virtio0.rpmsg-raw.-1.1025', { name: 'rpmsg-raw\n', src: '0x402\n', dst: '0x401\n', driver_override: '(null)\n' }, 'rpmsg_chrdev', [['rpmsg', 'rpmsg1']]);
 device('virtio0.rpmsg-tty.-1.1027', { name: 'rpmsg-tty\n', src: '1028\n', dst: '1027\n', driver_override: 'rpmsg_tty\n' }, 'rpmsg_tty', [['tty', 'ttyRPMSG0']]);
 device('virtio1.other.-1.1024', { name: 'other\n', src: '-1\n', dst: '1024\n' });
 // hostile entries
@@ -53,7 +53,9 @@ test('addresses print as %d: -1 is ADDR_ANY; junk and out-of-range are rejected'
   assert.equal(parseAddress('53'), 53);
   assert.equal(parseAddress('4294967294'), 0xfffffffe);
   assert.equal(parseAddress('-2'), 0xfffffffe);
-  for (const bad of [undefined, '', 'x', '1.5', '99999999999', '0x10', ' 1']) assert.equal(parseAddress(bad), undefined, String(bad));
+  assert.equal(parseAddress('0x400'), 0x400);
+  assert.equal(parseAddress('0xffffffff'), RPMSG_ADDR_ANY);
+  for (const bad of [undefined, '', 'x', '1.5', '99999999999', '0x', '0x123456789', '0xg', ' 1']) assert.equal(parseAddress(bad), undefined, String(bad));
 });
 
 test('devices: name, addresses, driver, override, char devices; hostile entries skipped', () => {
