@@ -14,10 +14,11 @@
  *   one message; the kernel drops the sender's address, so messages are delivered as coming
  *   from the endpoint's destination, and an endpoint sends only to that destination (ENXIO
  *   for another: rpmsg_char has no sendto).
- * - Nothing blocks the event loop: every fd is O_NONBLOCK, watched with libuv (native/fd.c).
- *   A write that finds no tx buffer (EAGAIN) is the try variants' ENOMEM; blocking variants
- *   wait in the link's queue (15 s) while this side watches one endpoint for POLLOUT (the
- *   kernel's tx ring is shared by every endpoint of the remote processor).
+ * - Nothing blocks the event loop: every fd is O_NONBLOCK, watched for input with libuv
+ *   (native/fd.c). A write that finds no tx buffer (EAGAIN) is the try variants' ENOMEM;
+ *   blocking variants wait in the link's queue (15 s). Linux 6.1's virtio transport has no
+ *   poll operation (rpmsg_poll returns 0: POLLOUT never comes, checked in the UML guest), so
+ *   while senders wait the writes are retried on a timer, 1 ms doubling to `maxRetryMs`.
  * - The remote going away (its virtio device removed: the ctrl device disappears, reads give
  *   EPIPE) takes the link down: drivers' remove runs, waiting senders fail with ENODEV.
  *
@@ -51,7 +52,6 @@ interface FdToolkit {
   unwatch(handle: unknown): void;
 }
 const READABLE = 1;
-const WRITABLE = 2;
 
 export interface KernelTransportOptions {
   /** The remote processor's ctrl device (default /dev/rpmsg_ctrl0). */
@@ -60,6 +60,8 @@ export interface KernelTransportOptions {
   mtu?: number;
   /** Re-read sysfs for channels that come and go every this many ms (default 100). */
   scanIntervalMs?: number;
+  /** Longest pause between write retries while senders wait for a tx buffer, ms (default 16). */
+  maxRetryMs?: number;
   /** Messages read per readiness event of one endpoint before others get a turn (default 64). */
   rxBudget?: number;
   /** Where device nodes are (default /dev). */
@@ -87,7 +89,6 @@ const RX_BUFFER = 65536;
 
 class KernelEndpoint {
   watch: unknown = undefined;
-  events = 0;
   dead = false;
   constructor(
     readonly addr: number,
@@ -119,7 +120,11 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
   private readonly rxBuf = new Uint8Array(RX_BUFFER);
   private readonly rxViews: (Uint8Array | undefined)[] = [];
   private txFull = false;
-  private txWatcher: KernelEndpoint | undefined;
+  private txWaiting = false;
+  private retryMs = 1;
+  private readonly maxRetryMs: number;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly retryBound = (): void => this.retryTx();
   private readonly timer: ReturnType<typeof setInterval>;
   private closed = false;
 
@@ -137,6 +142,7 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
     this.ctrl = options.ctrl ?? '/dev/rpmsg_ctrl0';
     this.mtu = options.mtu ?? 496;
     this.rxBudget = options.rxBudget ?? 64;
+    this.maxRetryMs = options.maxRetryMs ?? 16;
     this.devRoot = options.devRoot ?? '/dev';
     this.sysfsDevices = options.sysfsDevices ?? SYSFS_RPMSG_DEVICES;
     this.sysfsClass = options.sysfsClass ?? SYSFS_RPMSG_CLASS;
@@ -190,10 +196,25 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
 
   setTxWaiting(waiting: boolean): void {
     if (this.closed) return;
-    const prev = this.txWatcher;
-    this.txWatcher = waiting ? this.pickTxWatcher() : undefined;
-    if (prev !== undefined && prev !== this.txWatcher) this.arm(prev);
-    if (this.txWatcher !== undefined) this.arm(this.txWatcher);
+    this.txWaiting = waiting;
+    if (!waiting) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.retryMs = 1;
+    } else if (this.retryTimer === undefined) {
+      this.retryTimer = setTimeout(this.retryBound, this.retryMs);
+    }
+  }
+
+  /** Senders wait: try again (the link sends in order while writes succeed), back off if still full. */
+  private retryTx(): void {
+    this.retryTimer = undefined;
+    if (this.closed || !this.txWaiting) return;
+    this.txFull = false;
+    this.link.txReady();
+    if (this.closed || !this.txWaiting) return;
+    this.retryMs = this.txFull ? Math.min(this.retryMs * 2, this.maxRetryMs) : 1;
+    this.retryTimer = setTimeout(this.retryBound, this.retryMs);
   }
 
   createEndpoint(addr: number, dst: number, name: string): void {
@@ -236,7 +257,6 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
       ep.dead = true;
       closeSync(ep.fd);
     }
-    if (this.txWatcher === ep) this.setTxWaiting(true);
   }
 
   // ----------------------------------------------------------------- local channels (ctrl)
@@ -274,6 +294,7 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
     try {
       this.link.destroy(reason); // destroys every endpoint: destroyEndpoint closes the fds
     } finally {
@@ -297,33 +318,19 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
     this.arm(ep);
   }
 
-  /** Watch `ep` for messages, and for tx room while it is the tx watcher. */
+  /** Watch `ep` for messages (level-triggered). */
   private arm(ep: KernelEndpoint): void {
-    if (ep.dead) return;
-    const events = READABLE | (ep === this.txWatcher ? WRITABLE : 0);
-    if (ep.events === events) return;
-    this.unwatch(ep);
-    ep.watch = this.native.watch(ep.fd, events, (status, ev) => this.onEvent(ep, status, ev));
-    ep.events = events;
+    if (ep.dead || ep.watch !== undefined) return;
+    ep.watch = this.native.watch(ep.fd, READABLE, (status) => {
+      if (ep.dead || this.closed) return;
+      if (status < 0) this.endpointLost(ep);
+      else this.drain(ep);
+    });
   }
 
   private unwatch(ep: KernelEndpoint): void {
     if (ep.watch !== undefined) this.native.unwatch(ep.watch);
     ep.watch = undefined;
-    ep.events = 0;
-  }
-
-  private onEvent(ep: KernelEndpoint, status: number, events: number): void {
-    if (ep.dead || this.closed) return;
-    if (status < 0) {
-      this.endpointLost(ep);
-      return;
-    }
-    if ((events & READABLE) !== 0) this.drain(ep);
-    if ((events & WRITABLE) !== 0 && !ep.dead && !this.closed) {
-      this.txFull = false;
-      this.link.txReady();
-    }
   }
 
   /** Read up to rxBudget messages; level-triggered readiness brings us back for the rest. */
@@ -352,13 +359,6 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
     this.unwatch(ep);
     ep.dead = true;
     if (this.remoteGone()) this.down(new RpmsgError('ENODEV', `remote processor behind ${this.ctrl} is gone`));
-    else if (this.txWatcher === ep) this.setTxWaiting(true);
-  }
-
-  private pickTxWatcher(): KernelEndpoint | undefined {
-    if (this.txWatcher !== undefined && !this.txWatcher.dead) return this.txWatcher;
-    for (const ep of this.eps.values()) if (!ep.dead) return ep;
-    return undefined;
   }
 
   private remoteGone(): boolean {
