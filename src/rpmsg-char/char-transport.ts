@@ -27,7 +27,7 @@
 import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RpmsgError } from '../errors.js';
-import { loadNative, type NativeAddon } from '../native/addon.js';
+import { FD_READABLE, loadNative, type FdWatch, type NativeAddon } from '../native/addon.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
 import type { Channel } from '../rpmsg/channel.js';
 import { RPMSG_ADDR_ANY, RPMSG_NS_ADDR } from '../rpmsg/constants.js';
@@ -44,14 +44,7 @@ import {
   type KernelRpmsgDevice,
 } from './sysfs.js';
 
-/** native/fd.c, the package's fd toolkit (non-blocking I/O, libuv readiness). */
-interface FdToolkit {
-  read(fd: number, buf: Uint8Array): number;
-  write(fd: number, buf: Uint8Array): number;
-  watch(fd: number, events: number, cb: (status: number, events: number) => void): unknown;
-  unwatch(handle: unknown): void;
-}
-const READABLE = 1;
+const READABLE = FD_READABLE;
 
 export interface KernelTransportOptions {
   /** The remote processor's ctrl device (default /dev/rpmsg_ctrl0). */
@@ -88,7 +81,7 @@ const KERNEL_BOUND = new Set(['rpmsg-raw', 'rpmsg-tty']);
 const RX_BUFFER = 65536;
 
 class KernelEndpoint {
-  watch: unknown = undefined;
+  watch: FdWatch | undefined = undefined;
   dead = false;
   constructor(
     readonly addr: number,
@@ -108,7 +101,7 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
   /** The remote processor's virtio device ("virtio0"). */
   readonly parent: string;
   readonly stats: KernelTransportStats = { txFull: 0, channelsAdded: 0, channelsRemoved: 0, leakedEndpointDevices: 0 };
-  private readonly native: NativeAddon & FdToolkit;
+  private readonly native: NativeAddon;
   private readonly ctrlFd: number;
   private readonly mtu: number;
   private readonly rxBudget: number;
@@ -146,7 +139,7 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
     this.devRoot = options.devRoot ?? '/dev';
     this.sysfsDevices = options.sysfsDevices ?? SYSFS_RPMSG_DEVICES;
     this.sysfsClass = options.sysfsClass ?? SYSFS_RPMSG_CLASS;
-    this.native = loadNative() as NativeAddon & FdToolkit;
+    this.native = loadNative();
     const parent = ctrlParent(this.ctrl, this.sysfsClass);
     if (parent === undefined) throw new RpmsgError('ENOENT', `${this.ctrl} is not an rpmsg ctrl device (no ${join(this.sysfsClass, basename(this.ctrl))})`);
     this.parent = parent;

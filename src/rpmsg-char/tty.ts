@@ -11,17 +11,11 @@
  */
 import { closeSync, constants, openSync } from 'node:fs';
 import { Duplex } from 'node:stream';
-import { loadNative, type NativeAddon } from '../native/addon.js';
+import { FD_READABLE, FD_WRITABLE, loadNative, type FdWatch, type NativeAddon } from '../native/addon.js';
 import { errnoOf, isGone, mapKernelError } from './errno.js';
 
-interface FdToolkit {
-  read(fd: number, buf: Uint8Array): number;
-  write(fd: number, buf: Uint8Array): number;
-  watch(fd: number, events: number, cb: (status: number, events: number) => void): unknown;
-  unwatch(handle: unknown): void;
-}
-const READABLE = 1;
-const WRITABLE = 2;
+const READABLE = FD_READABLE;
+const WRITABLE = FD_WRITABLE;
 
 export interface RpmsgTtyOptions {
   /** Bytes read at a time (default 4096). */
@@ -33,10 +27,10 @@ export interface RpmsgTtyOptions {
 export class RpmsgTtyStream extends Duplex {
   readonly path: string;
   readonly fd: number;
-  private readonly native: NativeAddon & FdToolkit;
+  private readonly native: NativeAddon;
   private readonly chunkSize: number;
   private readonly retryMs: number;
-  private watchHandle: unknown = undefined;
+  private watchHandle: FdWatch | undefined = undefined;
   private events = 0;
   private reading = false;
   private pending: { data: Uint8Array; cb: (e?: Error | null) => void } | undefined;
@@ -48,7 +42,7 @@ export class RpmsgTtyStream extends Duplex {
     this.path = path;
     this.chunkSize = options.chunkSize ?? 4096;
     this.retryMs = options.retryMs ?? 2;
-    this.native = loadNative() as NativeAddon & FdToolkit;
+    this.native = loadNative();
     try {
       this.fd = openSync(path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
     } catch (e) {

@@ -41,7 +41,7 @@ describe('kernel transport: ping, driver, tty (one boot)', () => {
     const exit = run.reports.find((r) => 'hostExit' in r);
     assert.ok(run.lines.some((l) => l.endsWith('480 messages, 0 errors')), explain(run));
     assert.equal(exit?.hostExit, 0, explain(run));
-    const timing = run.lines.find((l) => l.includes('round trips in'));
+    const timing = run.lines.find((l) => l.includes('round trips'));
     if (timing !== undefined) console.log(`# ${timing.trim()}`);
   });
 
