@@ -8,7 +8,7 @@ import type { Channel } from '../rpmsg/channel.js';
 import { attachProcessRemote } from '../platform/process-host.js';
 import { createClientSampleDriver, SAMPLE_SERVICE } from '../../samples/rpmsg-client-sample.js';
 import { defineCommand, type CommandContext } from './command.js';
-import { flag, jsonFlag } from './flags.js';
+import { UsageError, flag, jsonFlag } from './flags.js';
 import { ECHO_SERVICE, processFlags, processMemory } from './process-flags.js';
 import { runKernelHost } from './kernel-commands.js';
 
@@ -81,6 +81,7 @@ export const hostCommand = defineCommand({
     json: jsonFlag,
   },
   async run(v, ctx) {
+    if (v.service === 'tty') throw new UsageError('--service tty is a remote service (the kernel makes it /dev/ttyRPMSGN)');
     if (v.kernel) return runKernelHost(v, ctx, pingDriver);
     const bus = new RpmsgBus();
     const service = v.service === 'sample' ? SAMPLE_SERVICE : ECHO_SERVICE;

@@ -11,8 +11,8 @@ export const processFlags = {
   shm: flag.string({ help: 'shared-memory file', metavar: 'PATH', default: '/dev/shm/openamp.shm' }),
   size: flag.int({ help: 'its size in bytes', metavar: 'BYTES', min: 0x10000, max: 0x40000000, default: 0x80000, hex: true }),
   socket: flag.string({ help: 'kick socket', metavar: 'PATH', default: '/tmp/openamp.event.0' }),
-  service: flag.choice(['echo', 'sample'], {
-    help: `service: echo is "${ECHO_SERVICE}", sample the seed's "rpmsg-client-sample"`,
+  service: flag.choice(['echo', 'sample', 'tty'], {
+    help: `service: echo is "${ECHO_SERVICE}", sample the seed's "rpmsg-client-sample", tty "rpmsg-tty" (remote: Linux's /dev/ttyRPMSGN)`,
     default: 'echo',
   }),
   'no-spin': flag.boolean({ help: "never spin: every notification is a socket kick (OpenAMP's way)" }),

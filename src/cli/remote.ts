@@ -6,6 +6,7 @@
  */
 import { ProcessRemoteServer } from '../platform/process-server.js';
 import { SAMPLE_SERVICE } from '../../samples/rpmsg-client-sample.js';
+import { TTY_SERVICE } from '../../samples/firmware/tty.js';
 import { defineCommand } from './command.js';
 import { flag } from './flags.js';
 import { ECHO_SERVICE, processFlags, processMemory } from './process-flags.js';
@@ -23,7 +24,7 @@ export const remoteCommand = defineCommand({
     once: flag.boolean({ help: 'exit when the first host leaves' }),
   },
   async run(v, ctx) {
-    const name = v.service === 'sample' ? SAMPLE_SERVICE : ECHO_SERVICE;
+    const name = v.service === 'sample' ? SAMPLE_SERVICE : v.service === 'tty' ? TTY_SERVICE : ECHO_SERVICE;
     let failed = false;
     const server = await ProcessRemoteServer.start({
       ...processMemory(v),
