@@ -120,6 +120,8 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
   private readonly retryBound = (): void => this.retryTx();
   private readonly timer: ReturnType<typeof setInterval>;
   private closed = false;
+  /** The remote went away: the kernel destroys the endpoint devices itself. */
+  private gone = false;
 
   /** Open the ctrl device, attach a new host-role link to `bus`, and publish the kernel's channels. */
   static open(bus: RpmsgBus, options: KernelTransportOptions = {}): KernelRpmsgTransport {
@@ -243,7 +245,10 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
     this.eps.delete(addr);
     this.unwatch(ep);
     try {
-      if (ep.own && !ep.dead) this.native.rpmsgDestroyEpt(ep.fd);
+      // Not while the kernel tears the remote down: its ctrl removal destroys the endpoint
+      // devices itself, and a concurrent RPMSG_DESTROY_EPT_IOCTL is a double destroy (a kernel
+      // oops in Linux 6.1, seen in the UML guest). Closing the fd is enough then.
+      if (ep.own && !ep.dead && !this.gone && !this.remoteGone()) this.native.rpmsgDestroyEpt(ep.fd);
     } catch (e) {
       if (!isGone(e)) this.link.reportError(mapKernelError(e, `RPMSG_DESTROY_EPT_IOCTL on ${ep.node}`, { addr }));
     } finally {
@@ -276,16 +281,22 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
 
   /** Stop: the link goes down (drivers' remove runs), every endpoint device is destroyed. */
   close(): void {
-    this.down(new RpmsgError('ENODEV', `kernel transport on ${this.ctrl} closed`));
+    if (this.closed) return;
+    try {
+      this.link.close(); // graceful: channels released (drivers' remove runs), endpoints destroyed
+    } finally {
+      this.down(new RpmsgError('ENODEV', `kernel transport on ${this.ctrl} closed`));
+    }
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  private down(reason: RpmsgError): void {
+  private down(reason: RpmsgError, gone = false): void {
     if (this.closed) return;
     this.closed = true;
+    this.gone = gone;
     clearInterval(this.timer);
     clearTimeout(this.retryTimer);
     try {
@@ -351,7 +362,7 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
     if (ep.dead) return;
     this.unwatch(ep);
     ep.dead = true;
-    if (this.remoteGone()) this.down(new RpmsgError('ENODEV', `remote processor behind ${this.ctrl} is gone`));
+    if (this.remoteGone()) this.down(new RpmsgError('ENODEV', `remote processor behind ${this.ctrl} is gone`), true);
   }
 
   private remoteGone(): boolean {
@@ -378,7 +389,7 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
   private scan(): void {
     if (this.closed) return;
     if (this.remoteGone()) {
-      this.down(new RpmsgError('ENODEV', `remote processor behind ${this.ctrl} is gone`));
+      this.down(new RpmsgError('ENODEV', `remote processor behind ${this.ctrl} is gone`), true);
       return;
     }
     const seen = new Set<string>();
