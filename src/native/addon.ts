@@ -4,6 +4,7 @@
  * works without it. Lowest layer beside errors.ts: memory, transports and platforms import it.
  */
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { RpmsgError } from '../errors.js';
 
 /** Functions of the addon; each job's file adds its own (see native/addon.c). */
@@ -81,15 +82,28 @@ export const FD_WRITABLE = 2;
 
 let addon: NativeAddon | undefined;
 
-/** The addon, loaded once; ENXIO with what to install when it is not built. */
+/**
+ * The addon, loaded once through node-gyp-build: a local build (build/Release, made at install
+ * when no prebuilt binary fits) or the package's prebuilt binary for this platform
+ * (prebuilds/<platform>-<arch>/). ENXIO with what to install when neither exists or loads.
+ */
 export function loadNative(): NativeAddon {
   if (addon === undefined) {
     const require = createRequire(import.meta.url);
+    // dist/src/native/addon.js → the package root
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
     try {
-      // dist/src/native/addon.js → build/Release at the package root
-      addon = require('../../../build/Release/rpmsg_native.node') as NativeAddon;
+      addon = (require('node-gyp-build') as (dir: string) => NativeAddon)(root);
     } catch (e) {
-      throw new RpmsgError('ENXIO', 'the native addon rpmsg_native is not built (run npm install with a C compiler)', undefined, { cause: e });
+      throw new RpmsgError(
+        'ENXIO',
+        `the optional native addon rpmsg_native is not available for ${process.platform}-${process.arch} ` +
+          '(no prebuilt binary in the package loads here and it was not built at install); it is needed for ' +
+          'mapped shared-memory files and file-descriptor passing. Install a C compiler, make and python3, ' +
+          'then run `npm rebuild rpmsg` (in a clone of the repository: `npm run install`)',
+        undefined,
+        { cause: e },
+      );
     }
   }
   return addon;
