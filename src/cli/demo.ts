@@ -7,6 +7,8 @@ import { startWorkerRemote, type WorkerRemoteProc } from '../platform/worker-rem
 import { createClientSampleDriver, type SampleResult } from '../../samples/rpmsg-client-sample.js';
 import { defineCommand } from './command.js';
 import { flag, jsonFlag } from './flags.js';
+import { paceSampleTraffic } from './demo-ui.js';
+import { startUi } from '../ui/server.js';
 
 export interface DemoOptions {
   remotes: number;
@@ -75,8 +77,23 @@ export const demoCommand = defineCommand({
     count: flag.int({ help: 'messages per remote before goodbye', min: 1, max: 1_000_000, default: 100 }),
     timeout: flag.int({ help: 'give up after this many milliseconds', metavar: 'MS', min: 1, max: 3_600_000, default: 60_000 }),
     json: jsonFlag,
+    ui: flag.boolean({ help: 'serve a live view on 127.0.0.1 and keep traffic flowing until Ctrl-C' }),
+    'ui-port': flag.int({ help: 'port of the live view (0: any free port)', min: 0, max: 65535, default: 0 }),
+    rate: flag.int({ help: 'with --ui: messages per second per channel after the sample', min: 1, max: 10_000, default: 50 }),
   },
   async run(v, ctx) {
+    if (v.ui) {
+      const bus = new RpmsgBus();
+      const ui = await startUi({ bus, port: v['ui-port'], title: 'rpmsg demo' });
+      ctx.log(`live view: ${ui.url} (Ctrl-C to stop)`);
+      try {
+        const beforeStop = (): Promise<void> => paceSampleTraffic(bus, v.rate, ctx.signal);
+        await runDemo({ bus, remotes: v.remotes, count: v.count, log: (l) => ctx.log(l), timeoutMs: v.timeout, beforeStop });
+      } finally {
+        await ui.close();
+      }
+      return 0;
+    }
     const results = await runDemo({ remotes: v.remotes, count: v.count, log: (l) => ctx.log(l), timeoutMs: v.timeout });
     const ok = results.length === v.remotes && results.every((r) => r.messages === v.count);
     if (v.json) {

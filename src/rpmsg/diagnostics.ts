@@ -157,7 +157,16 @@ export function publishChannel(created: boolean, link: DiagLink, name: string, s
   if (ch.hasSubscribers) ch.publish({ link, name, src, dst } satisfies ChannelEvent);
 }
 
+/** What each link that came up published, for tools that start watching later (weak: no leak). */
+const linkInfo = new WeakMap<DiagLink, { vrings: readonly DiagVring[]; mtu: number }>();
+
+/** The vrings and MTU a link published when it came up, if it did. */
+export function linkDiagInfo(link: DiagLink): { vrings: readonly DiagVring[]; mtu: number } | undefined {
+  return linkInfo.get(link);
+}
+
 export function publishLinkUp(link: DiagLink, vrings: readonly DiagVring[], mtu: number): void {
+  linkInfo.set(link, { vrings, mtu });
   if (debug.enabled) debug('%s: link up (%s), mtu %d', link.name, link.role, mtu);
   if (linkUpChannel.hasSubscribers) linkUpChannel.publish({ link, vrings, mtu } satisfies LinkUpEvent);
 }

@@ -5,14 +5,14 @@
  *
  * Link totals come from the link's own always-on counters (`link.stats`); everything finer is
  * counted from the diagnostics channels while a collector exists (nothing is counted, and
- * nothing costs, when none does). A collector sees the vrings of links that come up after it
- * was created.
+ * nothing costs, when none does).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Region } from '../memory/region.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
 import {
   RPMSG_CHANNELS,
+  linkDiagInfo,
   type DiagLink,
   type DiagVring,
   type DropEvent,
@@ -156,7 +156,8 @@ export class BusStats {
   private state(link: DiagLink): LinkState {
     let s = this.links.get(link);
     if (s === undefined) {
-      s = { link, mtu: undefined, vrings: [], drops: newDrops(), waits: 0, violations: [], downReason: undefined, endpoints: new Map() };
+      const info = linkDiagInfo(link); // came up before this collector existed
+      s = { link, mtu: info?.mtu, vrings: info?.vrings ?? [], drops: newDrops(), waits: 0, violations: [], downReason: undefined, endpoints: new Map() };
       this.links.set(link, s);
     }
     return s;
