@@ -78,6 +78,10 @@ export function report(results: readonly Result[], wakes: readonly WakeResult[],
       `  processes ${String(p).padStart(3)} B round trip p50: fast ${p50('round trip', 'rpmsg-process-fast', p).toFixed(1)} µs, socket kicks ${p50('round trip', 'rpmsg-process-kicks', p).toFixed(1)} µs, plain UNIX socket ${p50('round trip', 'unix-socket', p).toFixed(1)} µs`,
     );
   }
+  for (const p of [16, 496]) {
+    const base = rate('one-way h2r', 'rpmsg-loopback', p);
+    out.push(`  tracing, loopback one-way ${String(p).padStart(3)} B: diag subscriber/none ${x2(rate('one-way h2r, diag subscriber', 'rpmsg-loopback', p) / base)}, traceBus/none ${x2(rate('one-way h2r, traceBus', 'rpmsg-loopback', p) / base)}`);
+  }
   out.push(`  endpoints 10000/1: ${x2(rate('endpoints 10000', w, 16) / rate('endpoints 1', w, 16))}; remotes 4/1: ${x2(rate('remotes 4', w, 16) / rate('remotes 1', w, 16))}`);
   out.push('');
   out.push(SMOKE ? 'targets (a smoke run: too short to judge them):' : 'targets:');

@@ -17,6 +17,7 @@ import { JSON_OUT, REPS, SMOKE, log, measure, selected, sleep, type Case, type R
 import { report, type IdleResult, type WakeResult } from './report.js';
 import { RpmsgBench, SINK, payloadOf, sendManyMulti } from './rpmsg-bench.js';
 import { busyThreads, sampleThreads } from './threads.js';
+import { withSubscriber, withTrace } from './trace-bench.js';
 
 // Re-exec with the flags the measurements need: gc() between cases, and a fixed 128 MB young
 // generation (min = max: V8 otherwise starts it at 1 MB and scavenges the garbage away), so a
@@ -108,6 +109,8 @@ async function main(): Promise<void> {
       await run(c('one-way r2h', 'bare-ring', (n) => bare.oneWayR2H(n, p)), rep);
       await run(c('one-way r2h zero-copy', w, (n) => rp.oneWayR2H(n, p, true), { remoteHeap: heap }), rep);
       await run(c('one-way h2r', 'rpmsg-loopback', (n) => loopback(n, p)), rep);
+      await run(c('one-way h2r, diag subscriber', 'rpmsg-loopback', (n) => withSubscriber(() => loopback(n, p))), rep);
+      await run(c('one-way h2r, traceBus', 'rpmsg-loopback', (n) => withTrace(lb.host.bus, () => loopback(n, p))), rep);
       await run(c('round trip', w, (n, s) => rp.rtt(n, p, false, s!), { rtt: true, remoteHeap: heap }), rep);
       await run(c('round trip zero-copy', w, (n, s) => rp.rtt(n, p, true, s!), { rtt: true, remoteHeap: heap }), rep);
       await run(c('round trip', 'bare-ring', (n, s) => bare.rtt(n, p, s!), { rtt: true }), rep);

@@ -29,6 +29,21 @@ export { AtomicsDoorbell } from './platform/atomics-doorbell.js';
 export { WorkerRemoteProc, startWorkerRemote, type WorkerRemoteOptions, type WorkerRemoteEvents, type RemoteState } from './platform/worker-remote.js';
 export { startHostSide, startRemoteSide, type HostBufferOptions, type HostSide, type HostSideOptions, type RemoteSideOptions, type RpmsgSide } from './platform/start-side.js';
 export { inspectVring, type VringSnapshot, type VringDescriptor } from './virtio/inspect.js';
+export {
+  RPMSG_CHANNELS,
+  type DiagLink,
+  type DiagVring,
+  type LinkUpEvent,
+  type LinkDownEvent,
+  type ResetEvent,
+  type ChannelEvent,
+  type EndpointEvent,
+  type MessageEvent,
+  type WaitEvent,
+  type DropEvent,
+  type DropReason,
+  type ViolationEvent,
+} from './rpmsg/diagnostics.js';
 export { mapShmFile, OPENAMP_SHM_PATH, OPENAMP_SHM_SIZE } from './platform/shm-file.js';
 export { SocketDoorbell } from './platform/socket-doorbell.js';
 export type { Doorbell } from './platform/poll-loop.js';
@@ -36,3 +51,10 @@ export { OPENAMP_SOCKET_PATH, type ProcessMemoryOptions } from './platform/proce
 export { ProcessRemoteServer, type RemoteServeOptions, type ProcessRemoteServerEvents } from './platform/process-server.js';
 export { ProcessRemoteLink, attachProcessRemote, type HostAttachOptions, type ProcessRemoteLinkEvents } from './platform/process-host.js';
 export { spawnProcessRemote, type SpawnOptions } from './platform/process-spawn.js';
+export { type TraceRecord, type TraceSink, type TraceDirection } from './trace/record.js';
+export { formatDyndbg, formatJson, dyndbgSink, jsonSink } from './trace/format.js';
+export { PcapngWriter, LINKTYPE_USER0 } from './trace/pcapng.js';
+export { traceBus, type BusTrace, type TraceBusOptions } from './trace/bus-tracer.js';
+export { ShmTracer, type ShmTraceOptions, type ShmTraceStats, type VringOccupancy } from './trace/shm-tracer.js';
+export { BusStats, type LinkStatsReport, type EndpointStats, type VringStats } from './trace/stats.js';
+export { startUi, type UiOptions, type UiServer, type UiState } from './ui/server.js';
