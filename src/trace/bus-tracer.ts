@@ -56,7 +56,8 @@ export function traceBus(bus: object | undefined, sink: TraceSink, options: Trac
     if (!mine(e.link)) return;
     const r = recordFromFields(e.link.name, dirOf(e.link, false), e.src >>> 0, e.dst >>> 0, 0, e.data ?? new Uint8Array(0), snaplen);
     r.len = Math.max(0, e.len);
-    new DataView(r.wire.buffer).setUint16(12, r.len & 0xffff, true); // the header's own len, not what was kept
+    r.wire[12] = r.len & 0xff; // the header's own len, not what was kept
+    r.wire[13] = (r.len >>> 8) & 0xff;
     r.drop = e.reason;
     emit(r);
   };

@@ -37,11 +37,16 @@ export interface TraceRecord {
 /** Default bytes kept per message (header included): every rpmsg message fits. */
 export const DEFAULT_SNAPLEN = 0xffff + RPMSG_HDR_SIZE;
 
-/** Wall-clock microseconds, monotonic within the process (hrtime anchored to Date.now once). */
-const anchorUs = Date.now() * 1000;
-const anchorNs = process.hrtime.bigint();
+/** Wall-clock microseconds, monotonic within the process (the performance clock's origin is wall time). */
 export function nowUs(): number {
-  return anchorUs + Number((process.hrtime.bigint() - anchorNs) / 1000n);
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+
+function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = v >>> 24;
 }
 
 /**
@@ -60,13 +65,14 @@ export function recordFromFields(
 ): TraceRecord {
   const len = payload.length;
   const keep = Math.max(0, Math.min(len, snaplen - RPMSG_HDR_SIZE));
+  // Bytes by hand: a DataView would make V8 move the small array off its heap (microseconds),
+  // and set() from a SharedArrayBuffer view is slower than a loop for short payloads.
   const wire = new Uint8Array(RPMSG_HDR_SIZE + keep);
-  const dv = new DataView(wire.buffer);
-  dv.setUint32(0, src >>> 0, true);
-  dv.setUint32(4, dst >>> 0, true);
-  dv.setUint16(12, len & 0xffff, true);
-  dv.setUint16(14, flags & 0xffff, true);
-  wire.set(payload.subarray(0, keep), RPMSG_HDR_SIZE);
+  putU32(wire, 0, src);
+  putU32(wire, 4, dst);
+  putU32(wire, 12, (len & 0xffff) | ((flags & 0xffff) << 16));
+  if (keep <= 64) for (let i = 0; i < keep; i++) wire[RPMSG_HDR_SIZE + i] = payload[i]!;
+  else wire.set(payload.subarray(0, keep), RPMSG_HDR_SIZE);
   const r: TraceRecord = { timeUs, link, dir, src, dst, reserved: 0, len, flags, wire };
   addNs(r, payload);
   return r;
