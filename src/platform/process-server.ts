@@ -11,6 +11,7 @@ import { unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { RpmsgError, reportError } from '../errors.js';
 import type { Region } from '../memory/region.js';
+import { publishReset } from '../rpmsg/diagnostics.js';
 import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
 import type { Firmware, FirmwareContext } from './firmware.js';
 import { writeResourceTable, type MemoryLayout } from './layout.js';
@@ -73,6 +74,7 @@ export class ProcessRemoteServer extends EventEmitter<ProcessRemoteServerEvents>
 
   /** Fresh memory: zeros, then the resource table (status 0, gfeatures 0), as OpenAMP's remote writes it. */
   private resetMemory(): void {
+    publishReset(this.options.name ?? 'remote', 'memory reset for the next host');
     this.region.fill(0, this.region.size, 0);
     writeResourceTable(this.region, this.layout);
   }

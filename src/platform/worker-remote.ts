@@ -17,6 +17,7 @@ import { RpmsgError, reportError } from '../errors.js';
 import { Region } from '../memory/region.js';
 import type { NameService } from '../ns/name-service.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
+import { publishReset } from '../rpmsg/diagnostics.js';
 import type { RpmsgLink } from '../rpmsg/link.js';
 import type { LinkLimits } from '../rpmsg/types.js';
 import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
@@ -161,6 +162,7 @@ export class WorkerRemoteProc extends EventEmitter<WorkerRemoteEvents> {
 
   /** Stop (if running) and boot again with fresh memory; channels come back through the name service. */
   async restart(): Promise<void> {
+    publishReset(this.name, 'restart');
     await this.close();
     await this.start();
   }

@@ -10,6 +10,7 @@ import type { RpmsgLink } from '../rpmsg/link.js';
 import type { ViewCache } from './buffer-pool.js';
 import { RPMSG_HDR_SIZE, headerDst, headerPayloadLen, headerSrc } from './header.js';
 import type { RingSide } from './ring-side.js';
+import { publishDrop } from '../rpmsg/diagnostics.js';
 
 export class Receiver {
   /** True while messages are being delivered (sends then publish at the end of the batch). */
@@ -59,6 +60,8 @@ export class Receiver {
     const len = bufLen < 0 ? -1 : headerPayloadLen(this.u16, off, bufLen);
     if (len < 0) {
       this.link.countInvalid();
+      const hdr = bufLen >= RPMSG_HDR_SIZE; // header words readable, though the lengths are wrong
+      publishDrop(this.link, 'invalid-length', hdr ? headerSrc(this.u32, off) : -1, hdr ? headerDst(this.u32, off) : -1, hdr ? this.u16[(off + 12) >>> 1]! : -1);
       this.side.recycleRx(t, 0);
       return;
     }

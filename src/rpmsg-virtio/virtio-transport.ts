@@ -18,6 +18,7 @@
  * code and values). `close()` graceful, `destroy(err)` abortive, both idempotent.
  */
 import { RpmsgError, type VirtqueueViolation } from '../errors.js';
+import { publishDrop, publishLinkUp, publishViolation } from '../rpmsg/diagnostics.js';
 import type { Region } from '../memory/region.js';
 import { NameService } from '../ns/name-service.js';
 import type { RpmsgLink } from '../rpmsg/link.js';
@@ -105,6 +106,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
     }
     const eventIdx = hasFeature(this.features, VIRTIO_RING_F_EVENT_IDX);
     const onViolation = (v: VirtqueueViolation): void => {
+      publishViolation(link, v);
       link.reportError(v);
       this.destroy(v);
     };
@@ -137,6 +139,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
         })
       : new RemoteRings(rxVq, txVq, () => {
           link.countInvalid();
+          publishDrop(link, 'unusable-buffer', -1, -1, -1);
           this.pendingTx++;
         });
     this.rxBudget = options.rxBudget ?? rxVq.num;
@@ -150,6 +153,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
     link.attachTransport(this);
     this.ns = hasFeature(this.features, VIRTIO_RPMSG_F_NS) ? new NameService(options.bus, link) : undefined;
     this.side.start(this.notifyPeer);
+    publishLinkUp(link, vrings.map((v, i) => ({ name: `vring${i}`, region, offset: v.offset, num: v.num, align: v.align })), this.side.mtu);
   }
 
   /** Whether the name service was negotiated. */

@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { RpmsgError, reportError } from '../errors.js';
 import { Channel } from './channel.js';
+import { publishChannel } from './diagnostics.js';
 import { RPMSG_ADDR_ANY } from './constants.js';
 import type { RpmsgDriver } from './driver.js';
 import type { ChannelHost, RpmsgLink } from './link.js';
@@ -75,6 +76,7 @@ export class RpmsgBus extends EventEmitter<RpmsgBusEvents> implements ChannelHos
     this.addLink(link);
     const ch = new Channel(link, info.name, src, info.dst, info.announce ?? false);
     this.bindings.set(ch, undefined);
+    publishChannel(true, link, ch.name, ch.src, ch.dst);
     this.emit('channel', ch);
     this.probeFirstMatch(ch);
     return ch;
@@ -97,6 +99,7 @@ export class RpmsgBus extends EventEmitter<RpmsgBusEvents> implements ChannelHos
     this.unbind(ch);
     ch.released = true;
     this.bindings.delete(ch);
+    publishChannel(false, ch.link, ch.name, ch.src, ch.dst);
     this.emit('channel-removed', ch);
   }
 

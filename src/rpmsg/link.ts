@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { RpmsgError, reportError } from '../errors.js';
 import { AddressTable } from './address-table.js';
+import { publishDrop, publishEndpoint, publishLinkDown, publishMessage, publishWait, receiveChannel, sendChannel } from './diagnostics.js';
 import { RPMSG_ADDR_ANY, RPMSG_RESERVED_ADDRESSES } from './constants.js';
 import { Endpoint, type RxCallback } from './endpoint.js';
 import type { RpmsgTransportOps, RxBufferHold, TxBuffer } from './ops.js';
@@ -108,6 +109,7 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements Endpoint
     if (!isAddress(wanted) || !isAddress(dst)) throw new RpmsgError('EINVAL', 'address out of range', { addr: wanted, dst });
     const name = options.name ?? '';
     const ept = this.insertEndpoint(wanted, dst, name, (addr) => new Endpoint(this, addr, dst, name, cb, options.priv, bindable));
+    publishEndpoint(true, this, ept.addr, dst, name);
     if (name !== '' && (options.announce ?? dst === RPMSG_ADDR_ANY)) this.announce(ept, name);
     return ept;
   }
@@ -148,6 +150,7 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements Endpoint
   removeEndpoint(addr: number, owner: object): void {
     const ept = this.endpoints.get(addr);
     if (ept !== owner || !this.endpoints.remove(addr, ept)) return;
+    publishEndpoint(false, this, addr, ept.dst, ept.name);
     try {
       this.ops?.destroyEndpoint?.(addr);
     } catch (e) {
@@ -193,8 +196,10 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements Endpoint
     const stats = this.stats;
     if (ept === undefined || ept.cb === null) {
       stats.rxDroppedNoEndpoint++;
+      publishDrop(this, 'no-endpoint', src, dst, data.length, data);
       return false;
     }
+    if (receiveChannel.hasSubscribers) publishMessage(receiveChannel, this, src, dst, 0, data);
     stats.rxMessages++;
     stats.rxBytes += data.length;
     if (ept.dst === RPMSG_ADDR_ANY && src !== RPMSG_ADDR_ANY) ept.dst = src; // OpenAMP learns the peer
@@ -247,6 +252,7 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements Endpoint
   trySend(src: number, dst: number, data: Uint8Array): boolean {
     const ops = this.requireOps();
     if (this.queue.length !== 0 || !ops.trySend(src, dst, data)) return false;
+    if (sendChannel.hasSubscribers) publishMessage(sendChannel, this, src, dst, 0, data);
     this.stats.txMessages++;
     this.stats.txBytes += data.length;
     return true;
@@ -290,6 +296,7 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements Endpoint
   /** @internal */
   sendNocopy(buffer: TxBuffer, src: number, dst: number, len: number): void {
     this.zeroCopyOps().sendNocopy!(buffer, src, dst, len);
+    if (sendChannel.hasSubscribers) publishMessage(sendChannel, this, src, dst, 0, buffer.data.subarray(0, len));
     this.stats.txMessages++;
     this.stats.txBytes += len;
   }
@@ -316,6 +323,7 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements Endpoint
           continue;
         }
         if (!sent) return;
+        if (sendChannel.hasSubscribers) publishMessage(sendChannel, this, head.src, head.dst, 0, head.data);
         this.stats.txMessages++;
         this.stats.txBytes += head.data.length;
       }
@@ -331,6 +339,7 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements Endpoint
   private async wait(owner: object | undefined, src: number, dst: number, data: Uint8Array | undefined, options: SendOptions | undefined): Promise<void> {
     if (this.downReason !== undefined) throw this.downReason;
     const p = this.queue.enqueue(owner, src, dst, data, options);
+    publishWait(this, this.queue.length);
     if (this.queue.length === 1) this.txReady(); // a buffer may have come back since the failed try
     return p;
   }
@@ -360,6 +369,7 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements Endpoint
         ? reason
         : new RpmsgError('ENODEV', `link ${this.name} is down${reason ? `: ${reason.message}` : ''}`, undefined, { cause: reason });
     this.downReason = down;
+    publishLinkDown(this, down);
     this.queue.rejectAll(down);
     try {
       this.bus?.removeLinkChannels(this);

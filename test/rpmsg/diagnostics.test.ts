@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, it } from 'node:test';
-import { Loopback, inspectVring, vringLayout } from '../../src/index.js';
+import { Loopback, RpmsgBus, inspectVring, startWorkerRemote, vringLayout } from '../../src/index.js';
+import { firmwarePath } from '../helpers.js';
 import { RPMSG_CHANNELS, sendChannel, receiveChannel, type MessageEvent } from '../../src/rpmsg/diagnostics.js';
 
 type Seen = Array<{ ch: string; e: Record<string, unknown> }>;
@@ -96,5 +97,19 @@ describe('diagnostics channels', () => {
     assert.deepEqual(of(seen, RPMSG_CHANNELS.drop).map((d) => [d.reason, d.src, d.dst, d.len]), [['invalid-length', 0x400, 0x500, 4000]]);
     const v = of(seen, RPMSG_CHANNELS.violation);
     assert.deepEqual(v.map((x) => (x.error as { code: string }).code), ['ERR_VQ_AVAIL_IDX']);
+  });
+
+  it('publish a reset when a remote restarts, then its new link comes up', async () => {
+    const bus = new RpmsgBus();
+    const rproc = await startWorkerRemote(bus, { firmware: firmwarePath('echo'), name: 'rp-reset', log: () => {} });
+    try {
+      const seen = await watch(() => rproc.restart());
+      const names = seen.map((s) => s.ch);
+      assert.deepEqual(of(seen, RPMSG_CHANNELS.reset).map((r) => [r.name, r.reason]), [['rp-reset', 'restart']]);
+      assert.ok(names.indexOf(RPMSG_CHANNELS.reset) < names.indexOf(RPMSG_CHANNELS.linkDown));
+      assert.ok(names.lastIndexOf(RPMSG_CHANNELS.linkUp) > names.indexOf(RPMSG_CHANNELS.linkDown));
+    } finally {
+      await rproc.close();
+    }
   });
 });
