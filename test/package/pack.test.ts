@@ -60,10 +60,10 @@ test('packed, installed without a compiler, the README example and npx rpmsg dem
   const tarball = join(work, packed[0]!.filename);
   const files = packed[0]!.files.map((f) => f.path).sort();
   t.diagnostic(`${files.length} files, ${readFileSync(tarball).length} bytes packed`);
-  for (const need of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'bin/rpmsg.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/samples/firmware/client-sample.js', 'binding.gyp', 'native/addon.c', 'prebuilds/linux-x64/rpmsg.glibc.node', 'scripts/install-native.js']) {
+  for (const need of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'bin/rpmsg.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/samples/firmware/client-sample.js', 'binding.gyp', 'native/addon.c', 'prebuilds/linux-x64/rpmsg.glibc.node', 'scripts/install-native.js', 'contrib/wireshark/rpmsg.lua']) {
     assert.ok(files.includes(need), `${need} is packed`);
   }
-  const allowed = /^(LICENSE|README\.md|CHANGELOG\.md|package\.json|binding\.gyp|bin\/[\w-]+\.js|dist\/(src|samples)\/.+\.(js|d\.ts)|native\/[\w-]+\.[ch]|prebuilds\/[\w-]+\/[\w.+-]+\.node|scripts\/install-native\.js|docs\/[\w-]+\.md)$/;
+  const allowed = /^(LICENSE|README\.md|CHANGELOG\.md|package\.json|binding\.gyp|bin\/[\w-]+\.js|dist\/(src|samples)\/.+\.(js|d\.ts)|native\/[\w-]+\.[ch]|prebuilds\/[\w-]+\/[\w.+-]+\.node|scripts\/install-native\.js|docs\/[\w-]+\.md|contrib\/wireshark\/[\w-]+\.lua)$/;
   assert.deepEqual(files.filter((f) => !allowed.test(f)), [], 'nothing else is packed (no tests, bench, CI, sources, maps)');
 
   // publint on the tarball itself, strict (warnings count).
