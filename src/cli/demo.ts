@@ -25,7 +25,11 @@ export async function runDemo(o: DemoOptions): Promise<SampleResult[]> {
   const bus = o.bus ?? new RpmsgBus();
   const results: SampleResult[] = [];
   let finish!: () => void;
-  const allDone = new Promise<void>((r) => (finish = r));
+  let crashed!: (e: Error) => void;
+  const allDone = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    crashed = reject;
+  });
   bus.registerDriver(
     createClientSampleDriver({
       log: o.log,
@@ -41,7 +45,9 @@ export async function runDemo(o: DemoOptions): Promise<SampleResult[]> {
   const start = performance.now();
   try {
     for (let i = 0; i < o.remotes; i++) {
-      remotes.push(await startWorkerRemote(bus, { firmware, name: `rproc${i}`, log: (l) => o.log(`[rproc${i}] ${l}`) }));
+      const rp = await startWorkerRemote(bus, { firmware, name: `rproc${i}`, log: (l) => o.log(`[rproc${i}] ${l}`) });
+      rp.on('crash', crashed); // a crashed remote ends the demo now, not at the timeout
+      remotes.push(rp);
     }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

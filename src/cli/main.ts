@@ -82,6 +82,20 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const jsonMode = (parsed.values as { json?: unknown }).json === true;
+  let failed = false;
+  const report = (e: unknown): void => {
+    failed = true;
+    if (process.exitCode === undefined || process.exitCode === 0) process.exitCode = 1; // also after run returned
+    console.error(`rpmsg ${name}: ${describe(e)}`);
+  };
+  // Errors that nothing listened to become process warnings (errors.ts reportError): print them
+  // as this command's errors and fail, instead of Node's "(node:pid) ..." lines; real warnings
+  // (DeprecationWarning, ...) are only printed.
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error) => {
+    if (/Warning$/.test(w.name)) console.error(`rpmsg ${name}: ${w.name}: ${w.message}`);
+    else report(w);
+  });
   const stop = new AbortController();
   const onSignal = (): void => {
     // A second signal, or one that no part of the command listens to, ends the process now.
@@ -95,9 +109,11 @@ async function main(argv: string[]): Promise<number> {
     warn: (l) => console.error(l),
     json: (v) => console.log(JSON.stringify(v, null, 2)),
     signal: stop.signal,
+    report,
   };
   try {
-    return await command.run(parsed.values, ctx, parsed.positionals);
+    const code = await command.run(parsed.values, ctx, parsed.positionals);
+    return failed ? Math.max(code, 1) : code;
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`rpmsg ${name}: ${e.message} (see rpmsg ${name} --help)`);
@@ -113,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = Math.max(code, typeof process.exitCode === 'number' ? process.exitCode : 0);
   },
   (e: unknown) => {
     console.error(`rpmsg: ${describe(e)}`);

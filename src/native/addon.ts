@@ -99,7 +99,7 @@ export function loadNative(): NativeAddon {
         'ENXIO',
         `the optional native addon rpmsg_native is not available for ${process.platform}-${process.arch} ` +
           '(no prebuilt binary in the package loads here and it was not built at install); it is needed for ' +
-          'mapped shared-memory files and file-descriptor passing. Install a C compiler, make and python3, ' +
+          'mapped shared-memory files, file-descriptor passing and the kernel char devices. Install a C compiler, make and python3, ' +
           'then run `npm rebuild rpmsg` (in a clone of the repository: `npm run install`)',
         undefined,
         { cause: e },

@@ -142,3 +142,25 @@ test('remote: a firmware that fails to load makes the exit status 1', async (t) 
   assert.equal(await exit, 1);
   assert.match(err, /firmware does not load/);
 });
+
+test('remote: a firmware callback that throws is printed and makes the exit status 1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rpmsg-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const fw = join(dir, 'throws.mjs');
+  writeFileSync(
+    fw,
+    'export default (ctx) => { ctx.createEndpoint(() => { throw new Error("callback bug"); }, { name: "rpmsg-openamp-demo-channel" }); };\n',
+  );
+  const paths = ['--shm', join(dir, 'shm'), '--socket', join(dir, 'sock')];
+  const remote = spawn(process.execPath, [cli, 'remote', '--once', '--firmware', fw, ...paths], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  remote.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((r) => remote.once('close', r));
+  t.after(() => remote.kill('SIGKILL'));
+  const host = rpmsg('host', ...paths, '--timeout', '5000');
+  assert.equal(host.status, 1); // no echo: the ping test times out
+  assert.match(host.stderr, /timed out after 5000 ms/);
+  assert.equal(await exit, 1);
+  assert.match(err, /^rpmsg remote: callback bug$/m);
+  assert.doesNotMatch(err, /\(node:\d+\)/); // printed by the CLI, not as a Node warning
+});
