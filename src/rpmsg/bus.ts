@@ -12,7 +12,7 @@ import { Channel } from './channel.js';
 import { publishChannel } from './diagnostics.js';
 import { RPMSG_ADDR_ANY } from './constants.js';
 import type { RpmsgDriver } from './driver.js';
-import type { ChannelHost, RpmsgLink } from './link.js';
+import type { RpmsgLink } from './link.js';
 import type { ChannelInfo } from './types.js';
 
 export interface RpmsgBusEvents {
@@ -23,7 +23,7 @@ export interface RpmsgBusEvents {
   error: [error: Error];
 }
 
-export class RpmsgBus extends EventEmitter<RpmsgBusEvents> implements ChannelHost {
+export class RpmsgBus extends EventEmitter<RpmsgBusEvents> {
   private readonly drivers = new Set<RpmsgDriver>();
   private readonly bindings = new Map<Channel, RpmsgDriver | undefined>();
   private readonly links = new Set<RpmsgLink>();

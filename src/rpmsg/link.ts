@@ -18,7 +18,7 @@ import { RPMSG_ADDR_ANY, RPMSG_RESERVED_ADDRESSES } from './constants.js';
 import { Endpoint, type RxCallback } from './endpoint.js';
 import type { RpmsgTransportOps, RxBufferHold, TxBuffer } from './ops.js';
 import { TxWaitQueue, sendTimeout } from './tx-wait-queue.js';
-import type { CreateEndpointOptions, EndpointPort, LinkLimits, LinkStats, SendOptions } from './types.js';
+import type { CreateEndpointOptions, LinkLimits, LinkStats, SendOptions } from './types.js';
 
 /** What the link needs from the bus it is on (the bus implements it). @internal */
 export interface ChannelHost {
@@ -33,7 +33,7 @@ export interface RpmsgLinkEvents {
   error: [error: Error];
 }
 
-export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements EndpointPort {
+export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> {
   readonly name: string;
   readonly role: 'host' | 'remote';
   readonly stats: LinkStats = {
@@ -65,7 +65,7 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements Endpoint
     this.maxChannels = limits.maxChannels ?? 1024;
   }
 
-  /** @internal Connect the transport (done once by the transport's constructor). */
+  /** Transports: connect (done once by the transport constructor). */
   attachTransport(ops: RpmsgTransportOps): void {
     if (this.ops !== undefined) throw new RpmsgError('EALREADY', 'link already has a transport');
     this.ops = ops;
@@ -215,7 +215,7 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> implements Endpoint
     return true;
   }
 
-  /** @internal count a message the transport rejected by its length checks. */
+  /** Transports: count a message rejected by the transport length checks. */
   countInvalid(): void {
     this.stats.rxInvalid++;
   }
