@@ -10,6 +10,7 @@ static napi_value init(napi_env env, napi_value exports) {
   rpmsg_register_shm(env, exports);
   rpmsg_register_fd(env, exports);
   rpmsg_register_chardev(env, exports);
+  rpmsg_register_peercred(env, exports);
   return exports;
 }
 

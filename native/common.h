@@ -14,5 +14,6 @@ napi_value rpmsg_throw_errno(napi_env env, const char *syscall, int e);
 void rpmsg_register_shm(napi_env env, napi_value exports);
 void rpmsg_register_fd(napi_env env, napi_value exports);
 void rpmsg_register_chardev(napi_env env, napi_value exports);
+void rpmsg_register_peercred(napi_env env, napi_value exports);
 
 #endif

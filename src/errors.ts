@@ -27,8 +27,17 @@ export type RpmsgErrorCode =
   | 'ENOENT'
   | 'EALREADY'
   | 'EACCES'
+  | DaemonErrorCode
   | VirtqueueViolationCode
   | ResourceTableErrorCode;
+
+/**
+ * Codes of the userland daemon and streams (rpmsg_char's terms, docs/daemon-protocol.md):
+ * EACCES refused by policy, EAGAIN over the rate limit, EBADF unknown endpoint handle,
+ * EMFILE too many open endpoints, EPROTO malformed daemon frame, EBUSY channel or address in
+ * use, ECONNREFUSED no daemon listening, ECONNRESET the daemon went away.
+ */
+export type DaemonErrorCode = 'EACCES' | 'EAGAIN' | 'EBADF' | 'EMFILE' | 'EPROTO' | 'EBUSY' | 'ECONNREFUSED' | 'ECONNRESET';
 
 /** Codes of protocol violations by the peer on a virtqueue (the queue is then broken). */
 export type VirtqueueViolationCode =

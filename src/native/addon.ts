@@ -71,6 +71,8 @@ export interface NativeAddon {
   rpmsgDestroyEpt(fd: number): void;
   /** cfmakeraw + tcsetattr(TCSANOW): bytes pass unchanged both ways (no echo, no \r\n). */
   ttyMakeRaw(fd: number): void;
+  /** native/peercred.c: SO_PEERCRED of a connected UNIX socket (who is at the other end). */
+  peercred(fd: number): { pid: number; uid: number; gid: number };
 }
 
 /** Opaque handle of a native fd watch. */
