@@ -167,7 +167,7 @@ export class FrameDecoder {
 
   /** Bytes of an incomplete frame held now. */
   get pending(): number {
-    return this.buffered;
+    return this.buffered + (this.frameLen >= 0 ? FRAME_PREFIX : 0);
   }
 
   push(chunk: Buffer, onFrame: (f: Frame) => void): void {
