@@ -281,7 +281,7 @@ export class DaemonEndpoint extends EventEmitter {
     return this.sendFrame({ ept: this.handle, src, dst }, data);
   }
 
-  private async sendFrame(fields: Record<string, number>, data: Uint8Array): Promise<void> {
+  private async sendFrame(fields: Record<string, number | boolean>, data: Uint8Array): Promise<void> {
     if (this.deadReason !== undefined) throw this.deadReason;
     await this.client.request(Op.SEND, fields, data);
   }
@@ -311,17 +311,10 @@ export class DaemonEndpoint extends EventEmitter {
     return s;
   }
 
-  private async sendPaced(data: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
-    for (;;) {
-      try {
-        return await this.send(data);
-      } catch (e) {
-        if (!(e instanceof RpmsgError) || e.code !== 'EAGAIN') throw e;
-        signal?.throwIfAborted();
-        const wait = Number(e.details?.['retryAfterMs'] ?? 10);
-        await new Promise((r) => setTimeout(r, Math.max(1, wait)));
-      }
-    }
+  /** Sends over the rate limit wait in the daemon, in order, instead of failing with EAGAIN. */
+  private sendPaced(data: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new RpmsgError('ABORT_ERR', 'aborted', undefined, { cause: signal.reason }));
+    return this.sendFrame({ ept: this.handle, pace: true }, data);
   }
 
   /** @internal */

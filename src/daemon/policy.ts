@@ -229,12 +229,16 @@ export class TokenBucket {
 
   /** Take a token: 0 when allowed, else the milliseconds until one is back. */
   take(now = performance.now()): number {
+    const wait = this.peek(now);
+    if (wait === 0) this.tokens -= 1;
+    return wait;
+  }
+
+  /** Like take() without taking. */
+  peek(now = performance.now()): number {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
     this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
+    if (this.tokens >= 1) return 0;
     return Math.ceil(((1 - this.tokens) * 1000) / this.rate);
   }
 }

@@ -61,7 +61,7 @@ const SCHEMA: Readonly<Record<number, OpSchema>> = {
   [Op.OPEN]: { fields: { channel: 'name', link: 'link', dst: 'u32' }, required: ['channel'], payload: false },
   [Op.CREATE_EPT]: { fields: { name: 'name', link: 'link', src: 'u32', dst: 'u32' }, required: ['name'], payload: false },
   [Op.DESTROY_EPT]: { fields: { ept: 'u32' }, required: ['ept'], payload: false },
-  [Op.SEND]: { fields: { ept: 'u32', src: 'u32', dst: 'u32' }, required: ['ept'], payload: true },
+  [Op.SEND]: { fields: { ept: 'u32', src: 'u32', dst: 'u32', pace: 'bool' }, required: ['ept'], payload: true },
   [Op.CREATE_CHANNEL]: {
     fields: { name: 'name', link: 'link', src: 'u32', dst: 'u32', announce: 'bool' },
     required: ['name', 'dst'],

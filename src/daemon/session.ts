@@ -40,6 +40,8 @@ export class DaemonSession {
   private nextHandle = 1;
   private bucket: TokenBucket | undefined;
   private inflight = 0;
+  private pacing = 0;
+  private paceTail: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly helloTimer: NodeJS.Timeout;
   private readonly onChannelRemoved = (ch: Channel): void => this.channelGone(ch);
@@ -228,25 +230,52 @@ export class DaemonSession {
     if (f.payload.length > rule.maxMessageSize) {
       throw new RpmsgError('EMSGSIZE', `message of ${f.payload.length} bytes exceeds the policy's ${rule.maxMessageSize}`);
     }
-    const wait = this.bucket?.take() ?? 0;
+    const bucket = this.bucket;
+    if (f.fields['pace'] === true && bucket !== undefined && (this.pacing > 0 || bucket.peek() > 0)) {
+      // Paced: wait for the limiter instead of failing, keeping this client's send order.
+      const data = f.payload.slice();
+      this.pacing++;
+      this.inflightChanged(+1);
+      this.paceTail = this.paceTail
+        .then(async () => {
+          for (let w = bucket.take(); w > 0 && !this.closed; w = bucket.take()) {
+            this.ctx.counters.rateLimited++;
+            await new Promise((r) => setTimeout(r, w));
+          }
+          if (!this.closed) this.transmit(f.id, o, src, dst, data);
+        })
+        .finally(() => {
+          this.pacing--;
+          this.inflightChanged(-1);
+        });
+      return;
+    }
+    const wait = bucket?.take() ?? 0;
     if (wait > 0) {
       this.ctx.counters.rateLimited++;
       return this.refuse(f.id, 'EAGAIN', 'over the rate limit', { retryAfterMs: wait });
     }
-    // The frame's payload is a view of socket bytes; the link copies it into a tx buffer.
-    const p = o.ept.sendOffchannel(src, dst, f.payload, { timeout: this.ctx.sendTimeoutMs });
-    this.inflight++;
-    if (this.inflight >= this.ctx.maxInflight) this.socket.pause();
-    p.then(
-      () => this.reply(f.id),
+    this.transmit(f.id, o, src, dst, f.payload);
+  }
+
+  /** The frame's payload is a view of socket bytes; the link copies it into a tx buffer. */
+  private transmit(id: number, o: OpenEndpoint, src: number, dst: number, data: Uint8Array): void {
+    this.inflightChanged(+1);
+    o.ept.sendOffchannel(src, dst, data, { timeout: this.ctx.sendTimeoutMs }).then(
+      () => this.reply(id),
       (e: unknown) => {
         const err = asClientError(e);
-        this.refuse(f.id, err.code, err.message);
+        this.refuse(id, err.code, err.message);
       },
-    ).finally(() => {
-      this.inflight--;
-      if (this.inflight < this.ctx.maxInflight && !this.closed) this.socket.resume();
-    });
+    ).finally(() => this.inflightChanged(-1));
+  }
+
+  /** Stop reading a client whose sends pile up (its writes then wait in its own socket buffer). */
+  private inflightChanged(delta: number): void {
+    this.inflight += delta;
+    if (this.closed) return;
+    if (this.inflight >= this.ctx.maxInflight) this.socket.pause();
+    else this.socket.resume();
   }
 
   private createChannel(f: Frame, rule: ClientRule): void {

@@ -37,9 +37,10 @@ function endpointPort(ept: Endpoint, timeout: number | undefined): StreamPort {
  */
 export function openEndpointStream(target: Channel | RpmsgLink, options: LocalStreamOptions = {}): EndpointStream {
   let stream: EndpointStream | undefined;
-  const onRx = rxHandler(() => stream, options.zeroCopy === true);
+  let ept: Endpoint | undefined;
+  const onRx = rxHandler(() => stream, () => ept, options.zeroCopy === true);
   const common = { ...(options.addr !== undefined ? { addr: options.addr } : {}), ...(options.dst !== undefined ? { dst: options.dst } : {}) };
-  const ept =
+  ept =
     target instanceof RpmsgLink
       ? target.createEndpoint(onRx, { ...common, ...(options.name !== undefined ? { name: options.name } : {}), announce: false })
       : target.createEndpoint(onRx, common);
@@ -62,14 +63,14 @@ export function openEndpointStream(target: Channel | RpmsgLink, options: LocalSt
 
 type Rx = (owner: unknown, data: Uint8Array, src: number) => void;
 
-function rxHandler(getStream: () => EndpointStream | undefined, zeroCopy: boolean): Rx {
+function rxHandler(getStream: () => EndpointStream | undefined, getEpt: () => Endpoint | undefined, zeroCopy: boolean): Rx {
   if (!zeroCopy) return (_o, data, src) => getStream()?.deliver(data, src);
-  return (owner, data, src) => {
+  return (_o, data, src) => {
     const s = getStream();
-    if (s === undefined) return;
-    const holder = owner as Endpoint | Channel;
-    const hold = holder.holdRxBuffer(data);
-    s.deliverHeld(hold.data, src, () => holder.releaseRxBuffer(hold));
+    const e = getEpt();
+    if (s === undefined || e === undefined) return;
+    const hold = e.holdRxBuffer(data);
+    s.deliverHeld(hold.data, src, () => e.releaseRxBuffer(hold));
   };
 }
 
