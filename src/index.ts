@@ -58,3 +58,11 @@ export { traceBus, type BusTrace, type TraceBusOptions } from './trace/bus-trace
 export { ShmTracer, type ShmTraceOptions, type ShmTraceStats, type VringOccupancy } from './trace/shm-tracer.js';
 export { BusStats, type LinkStatsReport, type EndpointStats, type VringStats } from './trace/stats.js';
 export { startUi, type UiOptions, type UiServer, type UiState } from './ui/server.js';
+// user-facing: streams and the daemon (rpmsg serve) with its client
+export { EndpointStream, type EndpointStreamOptions, type HeldMessage, type StreamPort } from './stream/endpoint-stream.js';
+export { openEndpointStream, createStreamDriver, type LocalStreamOptions, type StreamDriverOptions } from './stream/local-stream.js';
+export { RpmsgDaemon, type DaemonOptions, type DaemonCounters } from './daemon/server.js';
+export { RpmsgClient, DaemonEndpoint, type ConnectOptions, type SessionInfo, type ChannelEntry } from './daemon/client.js';
+export { parsePolicy, loadPolicy, ownerOnlyPolicy, type Policy, type ClientRule, type ClientMatch } from './daemon/policy.js';
+export { defaultSocketPath } from './daemon/socket-path.js';
+export { PROTOCOL_VERSION as DAEMON_PROTOCOL_VERSION } from './daemon/protocol.js';

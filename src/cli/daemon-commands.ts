@@ -1,16 +1,9 @@
-/** The daemon's commands, by name, for main.ts. */
-import { runCtrl } from './ctrl.js';
-import { runListen } from './listen.js';
-import { runLs } from './ls.js';
-import { runPing } from './ping.js';
-import { runSend } from './send.js';
-import { runServe } from './serve.js';
+/** The daemon's commands, for main.ts's list. */
+import { ctrlCommand } from './ctrl.js';
+import { listenCommand } from './listen.js';
+import { lsCommand } from './ls.js';
+import { pingCommand } from './ping.js';
+import { sendCommand } from './send.js';
+import { serveCommand } from './serve.js';
 
-export const DAEMON_COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = {
-  serve: runServe,
-  ls: runLs,
-  send: runSend,
-  listen: runListen,
-  ping: runPing,
-  ctrl: runCtrl,
-};
+export const DAEMON_COMMANDS = [serveCommand, lsCommand, sendCommand, listenCommand, pingCommand, ctrlCommand] as const;

@@ -3,13 +3,10 @@
  * kernel's rpmsg_client_sample prints it (16 bytes a line, with ASCII), the raw bytes, or one
  * JSON object per line.
  */
-import { parseArgs } from 'node:util';
 import { once } from 'node:events';
-import { CLIENT_FLAGS, connectFrom, hex, intFlag, runCommand, UsageError } from './daemon-common.js';
-
-export const LISTEN_USAGE = `usage: rpmsg listen CHANNEL [--raw | --json] [--count N] [--send DATA] [--link NAME] [--socket PATH] [--token T]
-  --count N     exit after N messages
-  --send DATA   send DATA first (the remote learns our address from it)`;
+import { defineCommand } from './command.js';
+import { clientFlags, connectFrom, hex } from './daemon-flags.js';
+import { UsageError, flag } from './flags.js';
 
 export function hexDump(data: Uint8Array): string[] {
   const lines: string[] = [];
@@ -22,53 +19,50 @@ export function hexDump(data: Uint8Array): string[] {
   return lines;
 }
 
-export function runListen(args: string[]): Promise<number> {
-  return runCommand(LISTEN_USAGE, async () => {
-    const { values, positionals } = parseArgs({ args, options: { ...CLIENT_FLAGS, ...{
-      raw: { type: 'boolean', default: false },
-      count: { type: 'string' },
-      send: { type: 'string' },
-      link: { type: 'string' },
-    } }, allowPositionals: true });
-    if (values.help) {
-      console.log(LISTEN_USAGE);
-      return 0;
-    }
-    const [channel, ...extra] = positionals;
-    if (channel === undefined || extra.length > 0) throw new UsageError('listen takes one CHANNEL');
+export const listenCommand = defineCommand({
+  name: 'listen',
+  summary: 'print the messages that arrive on a new endpoint of a channel (hex dump, raw or JSON lines)',
+  description: 'Runs until interrupted, --count messages, or the endpoint is gone (exit 1, EPIPE).\nWith --json: one JSON object per message and line ({"src", "len", "hex"}).',
+  args: { usage: 'CHANNEL', min: 1, max: 1 },
+  flags: {
+    raw: flag.boolean({ help: 'write the bytes as they are to stdout' }),
+    count: flag.int({ help: 'exit after this many messages', min: 1, max: 2 ** 31 }),
+    send: flag.string({ help: 'send this text first (the remote learns our address from it)', metavar: 'TEXT' }),
+    link: flag.string({ help: 'the channel on this link (default: the first)', metavar: 'NAME' }),
+    ...clientFlags,
+  },
+  async run(values, ctx, [channel]) {
     if (values.raw && values.json) throw new UsageError('--raw and --json exclude each other');
-    const count = intFlag(values.count, 'count', 0, 1, 2 ** 31);
-    const client = await connectFrom(values);
-    const ept = await client.open(channel, values.link !== undefined ? { link: values.link } : {});
-    if (!values.raw && !values.json) console.error(`rpmsg listen: ${ept.name} on ${ept.link}, ${hex(ept.addr)} -> ${hex(ept.dst)}`);
-    let seen = 0;
-    let resolveDone!: (code: number) => void;
-    const done = new Promise<number>((r) => (resolveDone = r));
-    ept.on('message', (data: Uint8Array, src: number) => {
-      seen++;
-      if (values.raw) process.stdout.write(data);
-      else if (values.json) console.log(JSON.stringify({ src, len: data.length, hex: Buffer.from(data).toString('hex') }));
-      else {
-        console.log(`${ept.link} ${ept.name}: ${data.length} bytes from ${hex(src)}`);
-        for (const l of hexDump(data)) console.log(l);
-      }
-      if (count !== 0 && seen >= count) resolveDone(0);
-    });
-    ept.on('drop', (n: number) => console.error(`rpmsg listen: ${n} messages dropped (reader too slow)`));
-    ept.on('gone', (e: Error) => {
-      console.error(`rpmsg: EPIPE: ${e.message}`);
-      resolveDone(1);
-    });
-    if (values.send !== undefined) await ept.send(new TextEncoder().encode(values.send));
-    const stop = (): void => resolveDone(0);
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    const code = await done;
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    ept.removeAllListeners('gone');
-    if (values.raw && process.stdout.writableLength > 0) await once(process.stdout, 'drain');
-    client.close();
-    return code;
-  });
-}
+    const client = await connectFrom(values, ctx.signal);
+    try {
+      const ept = await client.open(channel!, values.link !== undefined ? { link: values.link } : {});
+      if (!values.raw && !values.json) ctx.warn(`rpmsg listen: ${ept.name} on ${ept.link}, ${hex(ept.addr)} -> ${hex(ept.dst)}`);
+      let seen = 0;
+      let finish!: (code: number) => void;
+      const done = new Promise<number>((r) => (finish = r));
+      ept.on('message', (data: Uint8Array, src: number) => {
+        seen++;
+        if (values.raw) process.stdout.write(data);
+        else if (values.json) console.log(JSON.stringify({ src, len: data.length, hex: Buffer.from(data).toString('hex') }));
+        else {
+          ctx.log(`${ept.link} ${ept.name}: ${data.length} bytes from ${hex(src)}`);
+          for (const l of hexDump(data)) ctx.log(l);
+        }
+        if (values.count !== undefined && seen >= values.count) finish(0);
+      });
+      ept.on('drop', (n: number) => ctx.warn(`rpmsg listen: ${n} messages dropped (reader too slow)`));
+      ept.on('gone', (e: Error) => {
+        ctx.warn(`rpmsg listen: ${e.message} [EPIPE]`);
+        finish(1);
+      });
+      ctx.signal.addEventListener('abort', () => finish(0), { once: true });
+      if (values.send !== undefined) await ept.send(new TextEncoder().encode(values.send));
+      const code = await done;
+      ept.removeAllListeners('gone');
+      if (values.raw && process.stdout.writableLength > 0) await once(process.stdout, 'drain');
+      return code;
+    } finally {
+      client.close();
+    }
+  },
+});

@@ -14,9 +14,10 @@ import { hostCommand } from './host.js';
 import { remoteCommand } from './remote.js';
 import { statsCommand } from './stats.js';
 import { traceCommand } from './trace.js';
-import { lsKernelCommand } from './kernel-commands.js';
+import { DAEMON_COMMANDS } from './daemon-commands.js';
 
-const COMMANDS: readonly Command[] = [demoCommand, remoteCommand, hostCommand, traceCommand, statsCommand, lsKernelCommand];
+// `ls` is the daemon's; its --kernel (kernel-commands.ts) lists the kernel's devices instead.
+const COMMANDS: readonly Command[] = [demoCommand, remoteCommand, hostCommand, traceCommand, statsCommand, ...DAEMON_COMMANDS];
 
 function version(): string {
   // dist/src/cli/main.js → the package root

@@ -1,36 +1,36 @@
 /** `rpmsg send CHANNEL DATA`: one message through the daemon (rpmsg_char: open, write, close). */
-import { parseArgs } from 'node:util';
-import { CLIENT_FLAGS, UsageError, connectFrom, intFlag, runCommand } from './daemon-common.js';
+import { defineCommand } from './command.js';
+import { ADDR_MAX, clientFlags, connectFrom } from './daemon-flags.js';
+import { UsageError, flag } from './flags.js';
 
-export const SEND_USAGE = `usage: rpmsg send CHANNEL DATA [--hex] [--link NAME] [--dst ADDR] [--socket PATH] [--token T]
-  DATA is text (UTF-8), or hex bytes with --hex ("68656c6c6f")`;
-
-export function runSend(args: string[]): Promise<number> {
-  return runCommand(SEND_USAGE, async () => {
-    const { values, positionals } = parseArgs({ args, options: { ...CLIENT_FLAGS, ...{ hex: { type: 'boolean', default: false }, link: { type: 'string' }, dst: { type: 'string' } } }, allowPositionals: true });
-    if (values.help) {
-      console.log(SEND_USAGE);
-      return 0;
-    }
-    const [channel, data, ...extra] = positionals;
-    if (channel === undefined || data === undefined || extra.length > 0) throw new UsageError('send takes CHANNEL and DATA');
+export const sendCommand = defineCommand({
+  name: 'send',
+  summary: 'send one message on a channel through the daemon',
+  description: 'DATA is text (UTF-8), or hex bytes with --hex ("68656c6c6f").',
+  args: { usage: 'CHANNEL DATA', min: 2, max: 2 },
+  flags: {
+    hex: flag.boolean({ help: 'DATA is hex bytes' }),
+    link: flag.string({ help: 'the channel on this link (default: the first)', metavar: 'NAME' }),
+    dst: flag.int({ help: 'the channel with this remote address', metavar: 'ADDR', min: 0, max: ADDR_MAX, hex: true }),
+    ...clientFlags,
+  },
+  async run(values, ctx, [channel, data]) {
     let bytes: Uint8Array;
     if (values.hex) {
-      if (!/^([0-9a-f]{2})*$/i.test(data)) throw new UsageError('--hex DATA must be pairs of hex digits');
-      bytes = Buffer.from(data, 'hex');
+      if (!/^([0-9a-f]{2})*$/i.test(data!)) throw new UsageError('with --hex, DATA must be pairs of hex digits');
+      bytes = Buffer.from(data!, 'hex');
     } else {
-      bytes = new TextEncoder().encode(data);
+      bytes = new TextEncoder().encode(data!);
     }
-    const dst = values.dst === undefined ? undefined : intFlag(values.dst, 'dst', 0, 0, 0xfffffffe);
-    const client = await connectFrom(values);
+    const client = await connectFrom(values, ctx.signal);
     try {
-      const ept = await client.open(channel, { ...(values.link !== undefined ? { link: values.link } : {}), ...(dst !== undefined ? { dst } : {}) });
+      const ept = await client.open(channel!, { ...(values.link !== undefined ? { link: values.link } : {}), ...(values.dst !== undefined ? { dst: values.dst } : {}) });
       await ept.send(bytes);
-      if (values.json) console.log(JSON.stringify({ channel, link: ept.link, src: ept.addr, dst: ept.dst, bytes: bytes.length }));
+      if (values.json) ctx.json({ channel, link: ept.link, src: ept.addr, dst: ept.dst, bytes: bytes.length });
       await ept.destroy();
       return 0;
     } finally {
       client.close();
     }
-  });
-}
+  },
+});

@@ -21,6 +21,7 @@ import type { DaemonContext } from './server.js';
 
 interface OpenEndpoint {
   ept: Endpoint;
+  link: RpmsgLink;
   /** The channel it was opened on (undefined for CREATE_EPT endpoints). */
   channel: Channel | undefined;
   /** Its channel pair: sends elsewhere need offchannel permission. */
@@ -182,7 +183,7 @@ export class DaemonSession {
     const addr = ch.ept === undefined && ch.src !== RPMSG_ADDR_ANY ? ch.src : RPMSG_ADDR_ANY;
     const handle = this.nextHandle++;
     const ept = ch.createEndpoint((_o, data, src) => this.deliver(handle, data, src), { addr, dst: ch.dst });
-    this.track(handle, { ept, channel: ch, src: ept.addr, dst: ch.dst, dropped: 0 });
+    this.track(handle, { ept, link: ch.link, channel: ch, src: ept.addr, dst: ch.dst, dropped: 0 });
     this.reply(f.id, { ept: handle, name: ch.name, link: ch.link.name, src: ept.addr, dst: ch.dst, mtu: ept.getMtu() });
   }
 
@@ -203,15 +204,15 @@ export class DaemonSession {
       name,
       announce: false,
     });
-    this.track(handle, { ept, channel: undefined, src: ept.addr, dst: ept.dst, dropped: 0 });
+    this.track(handle, { ept, link, channel: undefined, src: ept.addr, dst: ept.dst, dropped: 0 });
     this.reply(f.id, { ept: handle, name, link: link.name, src: ept.addr, dst: ept.dst, mtu: ept.getMtu() });
   }
 
   private track(handle: number, o: OpenEndpoint): void {
     this.eps.set(handle, o);
-    if (!this.watchedLinks.has(o.ept.link)) {
-      this.watchedLinks.add(o.ept.link);
-      o.ept.link.on('down', this.onLinkDown);
+    if (!this.watchedLinks.has(o.link)) {
+      this.watchedLinks.add(o.link);
+      o.link.on('down', this.onLinkDown);
     }
     this.ctx.counters.opened++;
   }
@@ -345,7 +346,7 @@ export class DaemonSession {
   }
 
   private sweep(): void {
-    for (const [h, o] of this.eps) if (o.ept.destroyed || !o.ept.link.up) this.gone(h, o, 'the remote processor is gone');
+    for (const [h, o] of this.eps) if (o.ept.destroyed || !o.link.up) this.gone(h, o, 'the remote processor is gone');
   }
 
   /** rpmsg_char: once the endpoint's device is gone, reads and writes fail with EPIPE. */

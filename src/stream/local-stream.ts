@@ -45,7 +45,7 @@ export function openEndpointStream(target: Channel | RpmsgLink, options: LocalSt
       ? target.createEndpoint(onRx, { ...common, ...(options.name !== undefined ? { name: options.name } : {}), announce: false })
       : target.createEndpoint(onRx, common);
   stream = new EndpointStream(endpointPort(ept, options.sendTimeoutMs), options);
-  const link = ept.link;
+  const link = target instanceof RpmsgLink ? target : target.link;
   const onDown = (e: unknown): void => stream?.gone('the remote processor is gone', e);
   link.once('down', onDown);
   const channel = target instanceof RpmsgLink ? undefined : target;

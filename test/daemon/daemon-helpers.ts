@@ -49,7 +49,7 @@ export async function startRig(
     socketPath,
     async stop() {
       await daemon.close();
-      await Promise.all(remotes.map((r) => r.stop()));
+      await Promise.all(remotes.map((r) => r.close()));
     },
   };
 }

@@ -60,7 +60,7 @@ describe('endpoint streams', () => {
       tooBig.write(new Uint8Array(ch.getMtu() + 1));
       assert.equal(((await err) as [{ code: string }])[0].code, 'EMSGSIZE');
     } finally {
-      await rp.stop();
+      await rp.close();
     }
   });
 
@@ -88,7 +88,7 @@ describe('endpoint streams', () => {
       assert.ok(maxPending <= hwm, `writableLength reached ${maxPending}`);
       s.destroy();
     } finally {
-      await rp.stop();
+      await rp.close();
     }
   });
 
@@ -103,7 +103,7 @@ describe('endpoint streams', () => {
       assert.equal(dec(s.read() as Uint8Array), 'd0');
       s.destroy();
     } finally {
-      await rp.stop();
+      await rp.close();
     }
   });
 
@@ -131,7 +131,7 @@ describe('endpoint streams', () => {
       assert.equal(s2.heldCount, 0);
       s2.destroy();
     } finally {
-      await rp.stop();
+      await rp.close();
     }
   });
 
@@ -140,7 +140,8 @@ describe('endpoint streams', () => {
     const s = openEndpointStream(ch);
     for (let i = 0; i < 3; i++) s.write(enc(`q${i}`));
     await until(() => s.readableLength === 3);
-    await rp.kill();
+    rp.on('crash', () => {}); // expected: we kill it
+    await rp.destroy();
     const got: string[] = [];
     await assert.rejects(
       (async () => {
@@ -162,7 +163,7 @@ describe('endpoint streams', () => {
       assert.equal(((await err) as [{ code: string }])[0].code, 'ABORT_ERR');
       assert.equal(ch.link.endpointCount, before - 1);
     } finally {
-      await rp.stop();
+      await rp.close();
     }
   });
 
@@ -177,7 +178,7 @@ describe('endpoint streams', () => {
     const [m] = (await once(s, 'data')) as [Uint8Array];
     assert.equal(dec(m), 'default');
     const err = once(s, 'error');
-    await rp.stop();
+    await rp.close();
     assert.equal(((await err) as [{ code: string }])[0].code, 'EPIPE');
   });
 });
