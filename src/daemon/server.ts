@@ -51,7 +51,7 @@ export interface DaemonCounters {
   opened: number;
 }
 
-/** @internal what sessions see of the daemon */
+/** What sessions see of the daemon (not part of the public API). */
 export interface DaemonContext {
   readonly bus: RpmsgBus;
   readonly policy: Policy;
