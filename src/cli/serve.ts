@@ -63,7 +63,6 @@ export const serveCommand = defineCommand({
         attached.on('down', () => log('attached remote is gone'));
       }
       daemon = await RpmsgDaemon.start({ bus, socketPath: values.socket ?? defaultSocketPath(), ...(policy !== undefined ? { policy } : {}), log });
-      daemon.on('client', (id: number) => log(`client ${id} connected`));
       daemon.on('client-closed', (id: number) => log(`client ${id} closed`));
       log(`listening on ${daemon.socketPath} (mode ${daemon.policy.socketMode.toString(8).padStart(4, '0')}, policy: ${values.policy ?? 'owner only'})`);
       await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));

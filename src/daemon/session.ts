@@ -99,6 +99,7 @@ export class DaemonSession {
 
   private refuse(id: number, code: RpmsgErrorCode, message: string, extra: Record<string, unknown> = {}): void {
     this.ctx.counters.refused++;
+    if (code !== 'EAGAIN') this.ctx.log(`client ${this.id} (${this.rule?.name ?? '?'}): refused: ${message} [${code}]`); // floods are only counted
     if (!this.closed) this.socket.write(encodeFrame(Op.ERROR, id, { code, message, ...extra }));
   }
 
@@ -152,6 +153,7 @@ export class DaemonSession {
       return this.close('EACCES', 'no policy rule admits this client');
     }
     this.rule = rule;
+    this.ctx.log(`client ${this.id}: uid ${this.who.uid ?? '?'}, pid ${this.who.pid ?? '?'}: rule "${rule.name}"`);
     if (rule.rate !== undefined) this.bucket = new TokenBucket(rule.rate.messagesPerSecond, rule.rate.burst);
     this.reply(f.id, {
       version: PROTOCOL_VERSION,
