@@ -17,7 +17,7 @@ export function umlDir(): string {
 export function skipReason(): string | undefined {
   const dir = umlDir();
   if (!existsSync(join(dir, 'linux')) || !existsSync(join(dir, 'umlutil'))) return `no UML kernel at ${dir} (../shared/uml or RPMSG_UML_DIR)`;
-  if (!existsSync(join(repoRoot(), 'dist', 'src', 'platform', 'vhost-user.js'))) return 'no vhost-user back-end (src/platform/vhost-user.ts) in this build';
+  if (!existsSync(join(repoRoot(), 'dist', 'src', 'platform', 'vhost-user-server.js'))) return 'no vhost-user back-end (src/platform/vhost-user-server.ts) in this build';
   if (!existsSync(join(repoRoot(), 'build', 'Release', 'rpmsg_native.node'))) return 'native addon not built';
   return undefined;
 }
