@@ -128,7 +128,11 @@ async function full(): Promise<void> {
   report({ mark: 'kill-remote', refill });
   const w0 = Date.now();
   const outcome = await waiting;
-  report({ result: 'gone', outcome, afterMs: Date.now() - w0, linkUp: t.link.up, closed: t.isClosed });
+  const afterMs = Date.now() - w0;
+  // The kernel removes the channels, then the ctrl device: the sender may fail first with its
+  // endpoint, the link follows when the ctrl device goes.
+  await waitFor(() => !t.link.up, 10_000, 'the link to go down').catch(() => undefined);
+  report({ result: 'gone', outcome, afterMs, linkUp: t.link.up, closed: t.isClosed });
 }
 
 const scenario = process.argv[2];
