@@ -32,7 +32,7 @@ function run(cmd: string, args: string[], cwd: string, extra: Record<string, str
 let last = performance.now();
 function ok(r: SpawnSyncReturns<string>, what: string): string {
   const now = performance.now();
-  console.log(`# ${what}: ${(now - last).toFixed(0)} ms`);
+  console.log(`${what}: ${(now - last).toFixed(0)} ms`);
   last = now;
   assert.equal(r.status, 0, `${what} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
@@ -62,6 +62,12 @@ test('packed, installed without a compiler, the README example and npx rpmsg dem
   t.diagnostic(`${files.length} files, ${readFileSync(tarball).length} bytes packed`);
   for (const need of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'bin/rpmsg.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/samples/firmware/client-sample.js', 'binding.gyp', 'native/addon.c', 'prebuilds/linux-x64/rpmsg.glibc.node', 'scripts/install-native.js', 'contrib/wireshark/rpmsg.lua']) {
     assert.ok(files.includes(need), `${need} is packed`);
+  }
+  // scripts/prebuilds.js cross-compiles linux-arm64 where Debian's cross compiler is installed (CI installs it).
+  if (spawnSync('sh', ['-c', 'command -v aarch64-linux-gnu-gcc']).status === 0) {
+    assert.ok(files.includes('prebuilds/linux-arm64/rpmsg.glibc.node'), 'the linux-arm64 prebuilt binary is packed');
+  } else {
+    t.diagnostic('no aarch64-linux-gnu-gcc here: no linux-arm64 prebuilt binary in this tarball');
   }
   const allowed = /^(LICENSE|README\.md|CHANGELOG\.md|package\.json|binding\.gyp|bin\/[\w-]+\.js|dist\/(src|samples)\/.+\.(js|d\.ts)|native\/[\w-]+\.[ch]|prebuilds\/[\w-]+\/[\w.+-]+\.node|scripts\/install-native\.js|docs\/[\w-]+\.md|contrib\/wireshark\/[\w-]+\.lua)$/;
   assert.deepEqual(files.filter((f) => !allowed.test(f)), [], 'nothing else is packed (no tests, bench, CI, sources, maps)');
