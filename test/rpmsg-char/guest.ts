@@ -6,6 +6,8 @@
  *   tty      /dev/ttyRPMSG0 both ways, byte-exact, writes of 1..10000 bytes
  *   full     try-send into a full ring (ENOMEM at once), a blocking send that completes once
  *            the remote drains, then a blocking send the remote's death fails with ENODEV
+ *   bench    throughput through the kernel: N messages of 496 bytes to the echo service, all
+ *            sent without waiting for echoes (the link queues what the ring cannot take)
  */
 import { existsSync } from 'node:fs';
 import { KernelRpmsgTransport, RpmsgBus, isRpmsgError, openRpmsgTty, type Channel } from '../../src/index.js';
@@ -135,8 +137,38 @@ async function full(): Promise<void> {
   report({ result: 'gone', outcome, afterMs, linkUp: t.link.up, closed: t.isClosed });
 }
 
+async function bench(): Promise<void> {
+  const n = Number(process.argv[3] ?? 4000);
+  const bus = new RpmsgBus();
+  let channel: Channel | undefined;
+  let got = 0;
+  let bytes = 0;
+  bus.registerDriver({
+    name: 'kernel-bench',
+    idTable: ['rpmsg-openamp-demo-channel'],
+    probe: (ch) => void (channel = ch),
+    callback: (_ch, data) => {
+      got++;
+      bytes += data.length;
+    },
+  });
+  const t = KernelRpmsgTransport.open(bus);
+  await waitFor(() => channel !== undefined, 20_000, 'the probe');
+  const payload = new Uint8Array(496).fill(0x5a);
+  const t0 = process.hrtime.bigint();
+  const sends: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) sends.push(channel!.send(payload));
+  await Promise.all(sends);
+  const sentMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  await waitFor(() => got === n, 60_000, `${n} echoes`);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  report({ result: 'bench', n, size: 496, sentMs, ms, msgsPerS: Math.round((n * 1000) / ms), mbPerSEachWay: +((bytes / ms) / 1000).toFixed(3), txFull: t.stats.txFull });
+  t.close();
+}
+
 const scenario = process.argv[2];
-const run = scenario === 'driver' ? driver : scenario === 'tty' ? tty : scenario === 'full' ? full : undefined;
+const scenarios: Record<string, () => Promise<void>> = { driver, tty, full, bench };
+const run = scenario === undefined ? undefined : scenarios[scenario];
 if (run === undefined) {
   report({ error: `unknown scenario ${String(scenario)}` });
 } else {
