@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { repoRoot } from '../helpers.js';
 
 export function umlDir(): string {
@@ -49,7 +49,7 @@ export async function runGuest(o: GuestOptions): Promise<GuestRun> {
   const init = join(dir, 'init.sh');
   writeFileSync(
     init,
-    ['#!/bin/sh', 'mount -t proc proc /proc', 'mount -t sysfs sysfs /sys', 'mount -t devtmpfs devtmpfs /dev 2>/dev/null', `cd ${root}`]
+    ['#!/bin/sh', `export PATH=${dirname(process.execPath)}:$PATH`, 'mount -t proc proc /proc', 'mount -t sysfs sysfs /sys', 'mount -t devtmpfs devtmpfs /dev 2>/dev/null', `cd ${root}`]
       .concat(o.commands)
       .concat([`exec ${join(umlDir(), 'umlutil')} poweroff`, ''])
       .join('\n'),
