@@ -21,6 +21,13 @@
  *
  * The ring window itself is validated once at construction; slots are masked by `num - 1`, so
  * ring accesses cannot leave it.
+ *
+ * Shared-memory stores are skipped when the shadow says the word already holds the value (a
+ * descriptor re-posted with the same buffer, a ring slot that held the same id a lap ago, the
+ * same used length): in steady state the same buffers cycle through the same descriptors and
+ * slots, so those cache lines stay shared between the two cores instead of bouncing on every
+ * message. Only the index stores remain. A peer that scribbles over our fields only misleads
+ * itself: we never read them back.
  */
 import { RpmsgError, VirtqueueViolation, type VirtqueueViolationCode } from '../errors.js';
 import type { Region } from '../memory/region.js';
@@ -114,6 +121,14 @@ export class Virtqueue {
 
   // Shadows of what this side writes.
   private flagsShadow = 0;
+  /** Ring slots as last written (avail ring for the driver, used ring ids for the device); 0xffff: unknown. */
+  private readonly slotShadow: Uint16Array;
+  /** Device: used lengths as last written per slot. */
+  private readonly usedLenShadow: Float64Array;
+  /** Driver: descriptor address (-1: unknown), length and flags as last written. */
+  private readonly descAddrShadow: Float64Array;
+  private readonly descLenShadow: Float64Array;
+  private readonly descFlagsShadow: Uint16Array;
   private publishedIdx = 0; // our index as last published
   private shadowIdx = 0; // our index including unpublished entries
 
@@ -125,6 +140,8 @@ export class Virtqueue {
   private freeHead = 0;
   private numFreeDesc = 0;
   private readonly nextShadow: Uint16Array;
+  /** Whether the shared `next` fields hold nextShadow (we wrote the chain at init). */
+  private readonly nextMirrored: boolean;
   private readonly inFlight: Uint8Array;
   private readonly postedLen: Uint32Array;
   private readonly tokens: Int32Array;
@@ -173,6 +190,12 @@ export class Virtqueue {
     this.postedLen = new Uint32Array(side === 'driver' ? num : 0);
     this.tokens = new Int32Array(side === 'driver' ? num : 0);
     this.held = new Uint8Array(side === 'device' ? num : 0);
+    // Unknown until first written (the ring may hold anything when not initialised here).
+    this.slotShadow = new Uint16Array(num).fill(0xffff);
+    this.usedLenShadow = new Float64Array(side === 'device' ? num : 0).fill(-1);
+    this.descAddrShadow = new Float64Array(side === 'driver' ? num : 0).fill(-1);
+    this.descLenShadow = new Float64Array(side === 'driver' ? num : 0).fill(-1);
+    this.descFlagsShadow = new Uint16Array(side === 'driver' ? num : 0).fill(0xffff);
 
     const win = options.bufferWindow ?? { offset: 0, length: region.size };
     region.check(win.offset, win.length);
@@ -180,6 +203,7 @@ export class Virtqueue {
     this.winEnd = this.winStart + win.length;
     this.maxLen = options.maxBufferLength ?? DEFAULT_MAX_BUFFER_LENGTH;
 
+    this.nextMirrored = side === 'driver' && (options.init ?? true);
     if (side === 'driver') {
       if (options.init ?? true) {
         region.fill(offset, L.size, 0);
@@ -232,12 +256,26 @@ export class Virtqueue {
     this.numFreeDesc--;
     const w = this.descW32 + id * 4;
     const u32 = this.u32;
-    u32[w] = busAddress >>> 0; // ToUint32 is the low word (no floating-point modulo)
-    u32[w + 1] = busAddress > 0xffffffff ? Math.floor(busAddress / TWO_32) : 0;
-    u32[w + 2] = length;
+    if (this.descAddrShadow[id] !== busAddress) {
+      this.descAddrShadow[id] = busAddress;
+      u32[w] = busAddress >>> 0; // ToUint32 is the low word (no floating-point modulo)
+      u32[w + 1] = busAddress > 0xffffffff ? Math.floor(busAddress / TWO_32) : 0;
+    }
+    if (this.descLenShadow[id] !== length) {
+      this.descLenShadow[id] = length;
+      u32[w + 2] = length;
+    }
     // flags only: OpenAMP leaves `next` alone for a single descriptor (images 02, 04).
-    this.u16[(w + 3) * 2] = deviceWritable ? 2 : 0;
-    this.u16[this.availRingW + (this.shadowIdx & this.mask)] = id;
+    const flags = deviceWritable ? 2 : 0;
+    if (this.descFlagsShadow[id] !== flags) {
+      this.descFlagsShadow[id] = flags;
+      this.u16[(w + 3) * 2] = flags;
+    }
+    const slot = this.shadowIdx & this.mask;
+    if (this.slotShadow[slot] !== id) {
+      this.slotShadow[slot] = id;
+      this.u16[this.availRingW + slot] = id;
+    }
     this.shadowIdx = (this.shadowIdx + 1) & 0xffff;
     this.inFlight[id] = 1;
     this.postedLen[id] = length;
@@ -270,8 +308,10 @@ export class Virtqueue {
     this.numInFlight--;
     // Return the descriptor to the free list (head insertion, like OpenAMP vq_ring_free_chain,
     // which also writes the link into the shared descriptor).
-    this.nextShadow[id] = this.freeHead;
-    this.u16[(this.descW32 + id * 4 + 3) * 2 + 1] = this.freeHead;
+    if (this.nextShadow[id] !== this.freeHead || !this.nextMirrored) {
+      this.nextShadow[id] = this.freeHead;
+      this.u16[(this.descW32 + id * 4 + 3) * 2 + 1] = this.freeHead;
+    }
     this.freeHead = id;
     this.numFreeDesc++;
     this.bufLen = len;
@@ -331,9 +371,16 @@ export class Virtqueue {
     if (!(id >= 0 && id < this.num) || this.held[id] === 0) {
       throw new RpmsgError('EINVAL', `${this.name}: putUsed of a descriptor not held`, { id });
     }
-    const e = this.usedRingW32 + (this.shadowIdx & this.mask) * 2;
-    this.u32[e] = id;
-    this.u32[e + 1] = length;
+    const slot = this.shadowIdx & this.mask;
+    const e = this.usedRingW32 + slot * 2;
+    if (this.slotShadow[slot] !== id) {
+      this.slotShadow[slot] = id;
+      this.u32[e] = id;
+    }
+    if (this.usedLenShadow[slot] !== length) {
+      this.usedLenShadow[slot] = length;
+      this.u32[e + 1] = length;
+    }
     this.shadowIdx = (this.shadowIdx + 1) & 0xffff;
     this.held[id] = 0;
     this.numHeld--;
