@@ -37,8 +37,10 @@ export interface Case {
   payload: number;
   rtt?: boolean;
   run: (n: number, samples: Float64Array | null) => Promise<void>;
-  /** A fixed count instead of the ≥ 1 s calibration (heap checks). */
+  /** A fixed count instead of the ≥ 1 s calibration (heap checks)... */
   count?: number;
+  /** ...unless at the warm-up's rate it would take longer than this (a loaded machine). */
+  maxSeconds?: number;
   /** The remote's heap in use, after a GC when asked. */
   remoteHeap?: (gc: boolean) => Promise<number>;
   /** Other processes whose threads to report. */
@@ -103,7 +105,7 @@ async function timed(c: Case, n: number): Promise<number> {
 /** Warm up, pick a count that lasts ≥ MIN_SECONDS, measure it. */
 export async function measure(c: Case, rep: number): Promise<Result | undefined> {
   if (!selected(c.name, c.transport)) return undefined;
-  let n = c.count ?? (SMOKE ? (c.rtt === true ? SMOKE_COUNT / 15 : SMOKE_COUNT) : c.rtt === true ? 200 : 2000);
+  let n = SMOKE ? Math.min(c.count ?? Infinity, c.rtt === true ? SMOKE_COUNT / 15 : SMOKE_COUNT) : c.rtt === true ? 200 : 2000;
   if (!SMOKE) {
     let warm = 0;
     let rate = 0;
@@ -113,7 +115,7 @@ export async function measure(c: Case, rep: number): Promise<Result | undefined>
       rate = n / s;
       n = Math.max(n, Math.ceil(Math.min(n * 8, rate * (WARM_SECONDS / 2))));
     }
-    n = c.count ?? Math.ceil((rate * MIN_SECONDS * 1.2) / 100) * 100;
+    n = c.count !== undefined ? Math.min(c.count, Math.ceil(rate * (c.maxSeconds ?? Infinity))) : Math.ceil((rate * MIN_SECONDS * 1.2) / 100) * 100;
   }
   for (let attempt = 0; ; attempt++) {
     const r = await once(c, rep, n);

@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   // Heap over ≥ 2M messages on every rpmsg path, both sides.
   log('heap checks');
   for (const p of [16, 496]) {
-    const hc = (name: string, fn: (n: number, s: Float64Array | null) => Promise<void>, rtt = false): Case => ({ name: `heap ${name}`, transport: w, payload: p, count: HEAP_COUNT, remoteHeap: heap, rtt, run: fn });
+    const hc = (name: string, fn: (n: number, s: Float64Array | null) => Promise<void>, rtt = false): Case => ({ name: `heap ${name}`, transport: w, payload: p, count: HEAP_COUNT, maxSeconds: 20, remoteHeap: heap, rtt, run: fn });
     await run(hc('one-way h2r', (n) => rp.oneWayH2R(n, p, false)), 1);
     await run(hc('one-way h2r zero-copy', (n) => rp.oneWayH2R(n, p, true)), 1);
     await run(hc('one-way r2h', (n) => rp.oneWayR2H(n, p, false)), 1);
