@@ -29,10 +29,10 @@ import { basename, join } from 'node:path';
 import { RpmsgError } from '../errors.js';
 import { FD_READABLE, loadNative, type FdWatch, type NativeAddon } from '../native/addon.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
-import type { Channel } from '../rpmsg/channel.js';
 import { RPMSG_ADDR_ANY, RPMSG_NS_ADDR } from '../rpmsg/constants.js';
 import { RpmsgLink } from '../rpmsg/link.js';
 import type { RpmsgTransportOps } from '../rpmsg/ops.js';
+import { ChannelFollower } from './channel-follower.js';
 import { isGone, mapKernelError } from './errno.js';
 import {
   SYSFS_RPMSG_CLASS,
@@ -74,10 +74,6 @@ export interface KernelTransportStats {
   leakedEndpointDevices: number;
 }
 
-/** The kernel's own services: never channels of the bus. */
-const KERNEL_SERVICES = new Set(['rpmsg_ns', 'rpmsg_ctrl']);
-/** Channels the kernel binds a driver to: wait until it did (their endpoint is made at probe). */
-const KERNEL_BOUND = new Set(['rpmsg-raw', 'rpmsg-tty']);
 const RX_BUFFER = 65536;
 
 class KernelEndpoint {
@@ -109,7 +105,7 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
   private readonly sysfsDevices: string;
   private readonly sysfsClass: string;
   private readonly eps = new Map<number, KernelEndpoint>();
-  private readonly channels = new Map<string, Channel | null>();
+  private readonly follower: ChannelFollower;
   private readonly rxBuf = new Uint8Array(RX_BUFFER);
   private readonly rxViews: (Uint8Array | undefined)[] = [];
   private txFull = false;
@@ -142,6 +138,7 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
     this.sysfsDevices = options.sysfsDevices ?? SYSFS_RPMSG_DEVICES;
     this.sysfsClass = options.sysfsClass ?? SYSFS_RPMSG_CLASS;
     this.native = loadNative();
+    this.follower = new ChannelFollower(bus, link);
     const parent = ctrlParent(this.ctrl, this.sysfsClass);
     if (parent === undefined) throw new RpmsgError('ENOENT', `${this.ctrl} is not an rpmsg ctrl device (no ${join(this.sysfsClass, basename(this.ctrl))})`);
     this.parent = parent;
@@ -385,36 +382,15 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
     return taken;
   }
 
-  /** Follow the kernel's channels: new devices become bus channels, vanished ones are released. */
+  /** Follow the kernel's channels (ChannelFollower); the ctrl device gone means the remote is. */
   private scan(): void {
     if (this.closed) return;
     if (this.remoteGone()) {
       this.down(new RpmsgError('ENODEV', `remote processor behind ${this.ctrl} is gone`), true);
       return;
     }
-    const seen = new Set<string>();
-    for (const d of this.ownDevices()) {
-      if (KERNEL_SERVICES.has(d.name) || d.driver === 'rpmsg_ns' || d.driver === 'rpmsg_ctrl') continue;
-      if (KERNEL_BOUND.has(d.name) && d.driver === undefined) continue; // its driver is still probing
-      seen.add(d.device);
-      if (this.channels.has(d.device)) continue;
-      const raw = d.chardevs.some((c) => /^rpmsg\d+$/.test(c));
-      let ch: Channel | undefined;
-      try {
-        ch = this.bus.createChannel(this.link, { name: d.name, src: raw ? d.src : RPMSG_ADDR_ANY, dst: d.dst });
-      } catch (e) {
-        this.link.reportError(e);
-      }
-      this.channels.set(d.device, ch ?? null);
-      this.stats.channelsAdded++;
-      if (this.closed) return;
-    }
-    for (const [device, ch] of [...this.channels]) {
-      if (seen.has(device)) continue;
-      this.channels.delete(device);
-      this.stats.channelsRemoved++;
-      if (ch !== null) this.bus.releaseChannel(ch);
-      if (this.closed) return;
-    }
+    this.follower.update(this.ownDevices());
+    this.stats.channelsAdded = this.follower.added;
+    this.stats.channelsRemoved = this.follower.removed;
   }
 }
