@@ -49,6 +49,11 @@ export class Endpoint {
   announcedAs: string | undefined;
   /** @internal Whether an announcement from the peer may bind it by name (OpenAMP's bind). */
   readonly bindable: boolean;
+  /**
+   * Called when the peer destroys the service this endpoint was bound to by name (OpenAMP's
+   * `ns_unbind_cb`); `dst` is already back to ADDR_ANY.
+   */
+  onUnbind: (() => void) | undefined;
   private readonly port: EndpointPort;
   private dead = false;
 

@@ -110,6 +110,7 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> {
     const name = options.name ?? '';
     const ept = this.insertEndpoint(wanted, dst, name, (addr) => new Endpoint(this, addr, dst, name, cb, options.priv, bindable));
     publishEndpoint(true, this, ept.addr, dst, name);
+    ept.onUnbind = options.onUnbind;
     if (name !== '' && (options.announce ?? dst === RPMSG_ADDR_ANY)) this.announce(ept, name);
     return ept;
   }
@@ -180,9 +181,17 @@ export class RpmsgLink extends EventEmitter<RpmsgLinkEvents> {
     return false;
   }
 
-  /** Name service: the peer's `name` at `addr` is gone; endpoints bound to it wait again. */
+  /** Name service: the peer's `name` at `addr` is gone; endpoints bound to it wait again and their onUnbind runs. */
   unbindByName(name: string, addr: number): void {
-    for (const ept of this.endpoints.values()) if (ept.bindable && ept.name === name && ept.dst === addr) ept.dst = RPMSG_ADDR_ANY;
+    for (const ept of [...this.endpoints.values()]) {
+      if (!ept.bindable || ept.name !== name || ept.dst !== addr) continue;
+      ept.dst = RPMSG_ADDR_ANY;
+      try {
+        ept.onUnbind?.();
+      } catch (e) {
+        this.reportError(e);
+      }
+    }
   }
 
   // ------------------------------------------------------------- receive

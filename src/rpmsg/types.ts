@@ -24,6 +24,8 @@ export interface CreateEndpointOptions {
    */
   announce?: boolean;
   priv?: unknown;
+  /** OpenAMP's ns_unbind_cb: the peer destroyed the service this endpoint is bound to by name. */
+  onUnbind?: () => void;
 }
 
 export interface ChannelInfo {
