@@ -1,4 +1,4 @@
-/** Public API (allow-list). Layers, bottom up: errors, memory, virtio, rpmsg, ns, rpmsg-virtio, platform. */
+/** Public API (allow-list). Layers, bottom up: errors, memory, virtio, rpmsg, ns, rpmsg-virtio, platform, services. */
 export * from './errors.js';
 export { Region, type RegionOptions } from './memory/region.js';
 export * from './virtio/constants.js';
@@ -66,3 +66,11 @@ export { RpmsgClient, DaemonEndpoint, type ConnectOptions, type SessionInfo, typ
 export { parsePolicy, loadPolicy, ownerOnlyPolicy, type Policy, type ClientRule, type ClientMatch } from './daemon/policy.js';
 export { defaultSocketPath } from './daemon/socket-path.js';
 export { PROTOCOL_VERSION as DAEMON_PROTOCOL_VERSION } from './daemon/protocol.js';
+export { SERVICES, SERVICE_NAMES, TTY_SERVICE, getService, isServiceName, type ServiceDefinition, type ServiceName } from './services/registry.js';
+export { resultLine, openServiceEndpoint, type HostTestContext, type HostTestResult } from './services/host-test.js';
+export * from './services/payload.js';
+export { OPENAMP_DEMO_SERVICE, serveEcho, runEchoPing } from './services/echo.js';
+export { SAMPLE_SERVICE, serveSample, runSamplePing } from './services/sample.js';
+export { MATRIX_BYTES, MATRIX_REQUEST_BYTES, encodeMatrix, decodeMatrix, multiply, serveMatrix, runMatrixMultiply, type Matrix } from './services/matrix.js';
+export { serveNocopyEcho, runNocopyPing } from './services/nocopy.js';
+export { runFloodPing, OPENAMP_FLOOD_PACKAGES } from './services/flood.js';

@@ -1,9 +1,4 @@
-/** Remote firmware: OpenAMP's echo service, "rpmsg-openamp-demo-channel". */
-import { defineFirmware } from '../../src/index.js';
-import { serveEcho } from './echo-service.js';
+/** Remote firmware: OpenAMP's rpmsg-echo: announces "rpmsg-openamp-demo-channel" and echoes every message. (src/services/registry.ts) */
+import { SERVICES, defineFirmware } from '../../src/index.js';
 
-export const ECHO_SERVICE = 'rpmsg-openamp-demo-channel';
-
-export default defineFirmware((ctx) => {
-  serveEcho(ctx, ECHO_SERVICE);
-});
+export default defineFirmware(SERVICES.echo.remote);

@@ -1,13 +1,10 @@
 /**
  * Remote firmware: a virtual UART for the kernel's rpmsg_tty. It announces "rpmsg-tty" (Linux
  * makes it /dev/ttyRPMSGN) and sends every byte it receives back, as vendors' tty examples do:
- * raw bytes, no framing, each message at most the MTU either way.
+ * raw bytes, no framing, each message at most the MTU either way (src/services/registry.ts).
  */
-import { defineFirmware } from '../../src/index.js';
-import { serveEcho } from './echo-service.js';
+import { SERVICES, TTY_SERVICE, defineFirmware } from '../../src/index.js';
 
-export const TTY_SERVICE = 'rpmsg-tty';
+export { TTY_SERVICE };
 
-export default defineFirmware((ctx) => {
-  serveEcho(ctx, TTY_SERVICE);
-});
+export default defineFirmware(SERVICES.tty.remote);

@@ -1,25 +1,20 @@
 /**
  * `rpmsg host`: the host role of OpenAMP's Linux-machine demos. Attaches to a remote over the
- * shared-memory file and socket and runs OpenAMP's ping test against the echo service
- * (payloads 17..496 bytes, ends with "<n> messages, <e> errors"), or the seed's sample driver.
+ * shared-memory file and socket and runs the host test of one service of the registry
+ * (src/services/registry.ts); prints "<n> messages, <e> errors" and exits 0 only when it
+ * passed. With --kernel the echo ping runs through the kernel's char devices instead.
  */
+import { RpmsgError } from '../errors.js';
 import { RpmsgBus } from '../rpmsg/bus.js';
 import type { Channel } from '../rpmsg/channel.js';
 import { attachProcessRemote } from '../platform/process-host.js';
-import { createClientSampleDriver, SAMPLE_SERVICE } from '../../samples/rpmsg-client-sample.js';
+import { resultLine } from '../services/host-test.js';
+import { pingPayload } from '../services/payload.js';
+import { SERVICES } from '../services/registry.js';
 import { defineCommand, type CommandContext } from './command.js';
 import { UsageError, flag, jsonFlag } from './flags.js';
 import { ECHO_SERVICE, processFlags, processMemory } from './process-flags.js';
 import { runKernelHost } from './kernel-commands.js';
-
-/** OpenAMP's ping payload: u64 num, u64 size, then `size` bytes of 0xA5. */
-export function pingPayload(num: number, size: number): Uint8Array {
-  const b = new Uint8Array(16 + size).fill(0xa5);
-  const dv = new DataView(b.buffer);
-  dv.setBigUint64(0, BigInt(num), true);
-  dv.setBigUint64(8, BigInt(size), true);
-  return b;
-}
 
 interface HostResult {
   service: string;
@@ -28,7 +23,7 @@ interface HostResult {
   ok: boolean;
 }
 
-/** The ping driver: 480 payloads, each awaited echo compared byte for byte. */
+/** The ping driver of `--kernel` (a channel driver: the kernel binds by channel): 480 payloads, each awaited echo compared byte for byte. */
 export function pingDriver(ctx: CommandContext, finish: (r: HostResult) => void): Parameters<RpmsgBus['registerDriver']>[0] {
   let pending: ((data: Uint8Array) => void) | undefined;
   return {
@@ -66,58 +61,68 @@ export function pingDriver(ctx: CommandContext, finish: (r: HostResult) => void)
 
 export const hostCommand = defineCommand({
   name: 'host',
-  summary: "host role: attaches to a remote and runs OpenAMP's ping test (pairs with OpenAMP's rpmsg-echo)",
+  summary: "host role: attaches to a remote and runs a service's test (pairs with OpenAMP's remotes)",
   description:
     'Attaches to the remote serving the socket (retrying until --timeout while it starts), waits for\n' +
-    'the service and runs the ping test: 480 payloads of 17..496 bytes, each echo compared byte for\n' +
-    'byte; exit status 0 only with "480 messages, 0 errors". --service sample runs the seed\'s sample\n' +
-    'driver instead (--count messages, then goodbye).',
+    "the service and runs its test as OpenAMP's host app does: echo (msg-test-rpmsg-ping: 480\n" +
+    'payloads of 17..496 bytes), sample (rpmsg-sample-ping: 100 messages, then the remote must\n' +
+    'destroy its endpoint), matrix (matrix_multiply: 200 products), nocopy (rpmsg-nocopy-ping,\n' +
+    'zero-copy), flood (msg-test-rpmsg-flood-ping: --count packets per size 1..480). Ends with\n' +
+    '"<n> messages, <e> errors"; exit status 0 only when the test passed.',
   flags: {
     ...processFlags,
-    count: flag.int({ help: 'sample: messages before goodbye', min: 1, max: 1_000_000, default: 100 }),
+    count: flag.int({ help: "the test's count (echo, nocopy: payloads, 480; sample: 100; matrix: 200; flood: packets per size, 32)", min: 1, max: 0x100000 }),
     timeout: flag.int({ help: 'give up after this many milliseconds', metavar: 'MS', min: 1, max: 86_400_000, default: 30_000 }),
     kernel: flag.boolean({ help: "through the Linux kernel's rpmsg char devices (on a board), not shared memory" }),
     ctrl: flag.string({ help: 'with --kernel: the ctrl device', metavar: 'DEV', default: '/dev/rpmsg_ctrl0' }),
     json: jsonFlag,
   },
   async run(v, ctx) {
-    if (v.service === 'tty') throw new UsageError('--service tty is a remote service (the kernel makes it /dev/ttyRPMSGN)');
-    if (v.kernel) return runKernelHost(v, ctx, pingDriver);
-    const bus = new RpmsgBus();
-    const service = v.service === 'sample' ? SAMPLE_SERVICE : ECHO_SERVICE;
-    let finish!: (r: HostResult) => void;
-    const done = new Promise<HostResult>((r) => (finish = r));
-    if (v.service === 'sample') {
-      bus.registerDriver(
-        createClientSampleDriver({
-          log: (l) => ctx.log(l),
-          count: v.count,
-          onDone: (r) => finish({ service, messages: r.messages, errors: 0, ok: r.messages === v.count }),
-        }),
-      );
-    } else {
-      bus.registerDriver(pingDriver(ctx, finish));
+    const service = SERVICES[v.service];
+    const test = 'host' in service ? service.host : undefined;
+    if (test === undefined) throw new UsageError(`--service ${v.service} is a remote service (the kernel makes it /dev/ttyRPMSGN)`);
+    if (v.kernel) {
+      if (v.service !== 'echo') throw new UsageError('--kernel runs the echo ping only');
+      return runKernelHost(v, ctx, pingDriver);
     }
-    const failed = (why: string): void => {
-      ctx.warn(`rpmsg host: ${why}`);
-      finish({ service, messages: 0, errors: 0, ok: false });
+    const bus = new RpmsgBus();
+    const ac = new AbortController();
+    const abort = (e: RpmsgError): void => {
+      if (!ac.signal.aborted) ac.abort(e);
     };
-    const remote = await attachProcessRemote(bus, { ...processMemory(v), connectTimeoutMs: v.timeout });
-    ctx.log(`rpmsg host: attached; waiting for "${service}"`);
+    const timer = setTimeout(() => abort(new RpmsgError('ETIMEDOUT', `timed out after ${v.timeout} ms`)), v.timeout);
+    const onSignal = (): void => abort(new RpmsgError('ABORT_ERR', 'interrupted'));
+    ctx.signal.addEventListener('abort', onSignal, { once: true });
+    let remote;
+    try {
+      remote = await attachProcessRemote(bus, { ...processMemory(v), connectTimeoutMs: v.timeout, signal: ac.signal });
+    } catch (e) {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onSignal);
+      throw e;
+    }
     let closing = false;
     remote.on('down', () => {
-      if (!closing) failed('remote gone');
+      if (!closing) abort(new RpmsgError('ENODEV', 'remote gone'));
     });
-    const timer = setTimeout(() => failed(`timed out after ${v.timeout} ms`), v.timeout);
-    const onAbort = (): void => failed('interrupted');
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    const result = await done;
-    clearTimeout(timer);
-    ctx.signal.removeEventListener('abort', onAbort);
-    await new Promise((r) => setTimeout(r, 20)); // let the last kick leave
-    closing = true;
-    remote.close();
-    if (v.json) ctx.json(result);
-    return result.ok ? 0 : 1;
+    ctx.log(`rpmsg host: attached; running ${service.name} on "${service.channel}"`);
+    let passed = false;
+    try {
+      const r = await test({ bus, link: remote.link, log: (l) => ctx.log(l), signal: ac.signal, count: v.count });
+      ctx.log(resultLine(r));
+      if (r.reason !== undefined) ctx.warn(`rpmsg host: ${r.reason}`);
+      if (v.json) ctx.json({ service: service.channel, messages: r.messages, errors: r.errors, ok: r.passed, ...(r.reason !== undefined ? { reason: r.reason } : {}) });
+      passed = r.passed;
+    } catch (e) {
+      const why = ac.signal.aborted ? (ac.signal.reason as Error) : e;
+      ctx.warn(`rpmsg host: ${service.name} failed: ${why instanceof Error ? why.message : String(why)}`);
+    } finally {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onSignal);
+      await new Promise((r) => setTimeout(r, 20)); // let the last kick (the DESTROY) leave
+      closing = true;
+      remote.close();
+    }
+    return passed ? 0 : 1;
   },
 });

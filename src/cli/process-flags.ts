@@ -3,16 +3,18 @@
  * their translation into the platform's ProcessMemoryOptions.
  */
 import type { ProcessMemoryOptions } from '../platform/process-options.js';
+import { OPENAMP_DEMO_SERVICE } from '../services/echo.js';
+import { SERVICE_NAMES } from '../services/registry.js';
 import { flag } from './flags.js';
 
-export const ECHO_SERVICE = 'rpmsg-openamp-demo-channel';
+export const ECHO_SERVICE = OPENAMP_DEMO_SERVICE;
 
 export const processFlags = {
   shm: flag.string({ help: 'shared-memory file', metavar: 'PATH', default: '/dev/shm/openamp.shm' }),
   size: flag.int({ help: 'its size in bytes', metavar: 'BYTES', min: 0x10000, max: 0x40000000, default: 0x80000, hex: true }),
   socket: flag.string({ help: 'kick socket', metavar: 'PATH', default: '/tmp/openamp.event.0' }),
-  service: flag.choice(['echo', 'sample', 'tty'], {
-    help: `service: echo is "${ECHO_SERVICE}", sample the seed's "rpmsg-client-sample", tty "rpmsg-tty" (remote: Linux's /dev/ttyRPMSGN)`,
+  service: flag.choice(SERVICE_NAMES, {
+    help: 'demo service: echo, sample, matrix, nocopy, flood (OpenAMP\'s demos; README: services) or tty ("rpmsg-tty", remote only)',
     default: 'echo',
   }),
   'no-spin': flag.boolean({ help: "never spin: every notification is a socket kick (OpenAMP's way)" }),
