@@ -102,6 +102,8 @@ export class Loopback {
   pump(): number {
     let total = 0;
     for (;;) {
+      // A closed side processes nothing but may still show pending work: stop, or spin forever.
+      if (this.host.transport.isClosed || this.remote.transport.isClosed) return total;
       this.host.transport.flush();
       this.remote.transport.flush();
       const n = this.remote.transport.poll() + this.host.transport.poll();
