@@ -74,7 +74,7 @@ export async function runEchoPing(ctx: HostTestContext, name = OPENAMP_DEMO_SERV
   let messages = 0;
   let errors = 0;
   try {
-    for (let i = 0; i < total; i++) {
+    for (let i = 0; i < total && !deleted; i++) {
       const sent = pingPayload(i, i + 1);
       await ept.send(sent, { signal: ctx.signal });
       const got = await box.next(ctx.signal, () => deleted);

@@ -134,7 +134,7 @@ export async function runMatrixMultiply(ctx: HostTestContext, seed = Date.now())
   let messages = 0;
   let errors = 0;
   try {
-    for (let c = 0; c < total && errors === 0; c++) {
+    for (let c = 0; c < total && errors === 0 && !deleted; c++) {
       const a = newMatrix();
       const b = newMatrix();
       for (const m of [a, b]) for (let i = 0; i < m.elements.length; i++) m.elements[i] = (rand() & 0x7f) % 10;

@@ -114,7 +114,7 @@ export async function runNocopyPing(ctx: HostTestContext): Promise<HostTestResul
   let messages = 0;
   let errors = 0;
   try {
-    for (let i = 0; i < total; i++) {
+    for (let i = 0; i < total && !deleted; i++) {
       const tx = await ept.getTxPayloadBuffer({ signal: ctx.signal });
       const len = writePing(tx.data, i, i + 1);
       ept.sendNocopy(tx, len);

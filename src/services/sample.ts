@@ -79,8 +79,8 @@ export async function runSamplePing(ctx: HostTestContext): Promise<HostTestResul
   try {
     for (let i = 1; i <= total; i++) {
       const msg = i < total ? HELLO_MSG : BYE_MSG;
-      await ept.send(msg, { signal: ctx.signal });
-      const got = await box.next(ctx.signal, () => deleted);
+      if (!deleted) await ept.send(msg, { signal: ctx.signal });
+      const got = deleted ? null : await box.next(ctx.signal, () => deleted);
       if (got === null) {
         reason = `the remote destroyed its endpoint after ${messages} messages`;
         break;
