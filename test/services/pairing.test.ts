@@ -79,7 +79,7 @@ describe('services with the remote in a worker thread (samples/firmware)', () =>
         const r = await SERVICES[name].host({ bus, link: rp.link!, log: () => {}, signal: AbortSignal.timeout(60_000), count: COUNT[name] });
         assert.deepEqual(r, { messages: EXPECTED[name], errors: 0, passed: true });
       } finally {
-        await rp.stop();
+        await rp.close();
       }
     });
   }
@@ -146,6 +146,6 @@ describe('rpmsg remote --service NAME and rpmsg host --service NAME as two proce
   it('an unknown service is a usage error', async () => {
     const r = run(['host', '--service', 'nope']);
     assert.equal(await r.exit, 2);
-    assert.match(r.out(), /--service is one of echo, sample, matrix, nocopy, flood/);
+    assert.match(r.out(), /--service must be one of echo, sample, matrix, nocopy, flood/);
   });
 });

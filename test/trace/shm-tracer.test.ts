@@ -34,7 +34,7 @@ function run(args: string[]): { out: () => string; exit: Promise<number> } {
 describe('shared-memory tracer', () => {
   it('sees the announcement and every message of a process pair', async () => {
     const p = paths();
-    const remote = run(['remote', '--once', '--service', 'sample', '--shm', p.shm, '--socket', p.sock]);
+    const remote = run(['remote', '--once', '--service', 'sample', '--count', '20', '--shm', p.shm, '--socket', p.sock]);
     await until(() => remote.out().includes('serving'), 20_000);
     const tracer = new ShmTracer(p.shm);
     const seen: TraceRecord[] = [];
@@ -53,15 +53,22 @@ describe('shared-memory tracer', () => {
     stop = true;
     await polling;
     tracer.close();
-    const ns = seen.filter((r) => r.ns !== undefined);
-    assert.deepEqual(ns.map((r) => [r.dir, r.src, r.ns!.name, r.ns!.addr]), [['r2h', 0x400, 'rpmsg-client-sample', 0x400]]);
-    const h2r = seen.filter((r) => r.dir === 'h2r');
+    // OpenAMP's sample: both sides announce; the remote destroys its endpoint after the 20th echo.
+    const ns = seen.filter((r) => r.ns !== undefined && r.ns.flags === 0);
+    assert.deepEqual(ns.map((r) => [r.dir, r.src, r.ns!.name, r.ns!.addr]).sort(), [
+      ['h2r', 0x400, 'rpmsg-client-sample', 0x400],
+      ['r2h', 0x400, 'rpmsg-client-sample', 0x400],
+    ]);
+    assert.ok(seen.some((r) => r.dir === 'r2h' && r.ns?.flags === 1));
+    const h2r = seen.filter((r) => r.dir === 'h2r' && r.ns === undefined);
     const r2h = seen.filter((r) => r.dir === 'r2h' && r.ns === undefined);
-    // The sample: hello, then one answer per message up to 20 each way; nothing was missed.
+    // 19 × "hello world!" and "goodbye!", each echoed; nothing was missed.
     assert.equal(tracer.stats.missed, 0);
     assert.equal(h2r.length, 20);
     assert.equal(r2h.length, 20);
-    assert.ok(h2r.every((r) => r.len === 12 && Buffer.from(r.wire.subarray(16)).toString() === 'hello world!'));
+    const text = (r: TraceRecord): string => Buffer.from(r.wire.subarray(16)).toString();
+    assert.deepEqual(h2r.map(text), [...Array<string>(19).fill('hello world!'), 'goodbye!']);
+    assert.deepEqual(r2h.map(text), h2r.map(text));
     assert.ok(seen.every((r) => r.wire.length === 16 + r.len));
   });
 
