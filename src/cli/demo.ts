@@ -45,7 +45,7 @@ export async function runDemo(o: DemoOptions): Promise<SampleResult[]> {
   const start = performance.now();
   try {
     for (let i = 0; i < o.remotes; i++) {
-      const rp = await startWorkerRemote(bus, { firmware, name: `rproc${i}`, options: { count: o.count }, log: (l) => o.log(`[rproc${i}] ${l}`) });
+      const rp = await startWorkerRemote(bus, { firmware, name: `rproc${i}`, log: (l) => o.log(`[rproc${i}] ${l}`) });
       rp.on('crash', crashed); // a crashed remote ends the demo now, not at the timeout
       remotes.push(rp);
     }
