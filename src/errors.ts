@@ -11,6 +11,8 @@
  *   -ENODEV      ENODEV      the channel, endpoint or remote processor is gone
  *   -EBUSY       EADDRINUSE  a fixed endpoint address is already taken
  *   -ENXIO       ENXIO       the transport lacks an optional operation
+ *                ECONNRESET  the host reset the virtio device (the remote starts over)
+ *                EPROTO      the peer reported a protocol violation (virtio DEVICE_NEEDS_RESET)
  */
 export type RpmsgErrorCode =
   | 'ENOMEM'
@@ -26,6 +28,8 @@ export type RpmsgErrorCode =
   | 'EBADMSG'
   | 'ENOENT'
   | 'EALREADY'
+  | 'ECONNRESET'
+  | 'EPROTO'
   | 'EACCES'
   | DaemonErrorCode
   | VirtqueueViolationCode
@@ -128,4 +132,20 @@ export function reportError(sink: ErrorSink, error: unknown): void {
   const e = error instanceof Error ? error : new RpmsgError('EINVAL', String(error));
   if (sink.listenerCount('error') > 0) sink.emit('error', e);
   else process.emitWarning(e);
+}
+
+/** One line for logs: message, then each cause's code, message and offending values. */
+export function describeError(e: unknown): string {
+  const parts: string[] = [];
+  for (let c: unknown = e, depth = 0; c !== undefined && c !== null && depth < 8; depth++) {
+    if (!(c instanceof Error)) {
+      parts.push(String(c));
+      break;
+    }
+    const code = (c as { code?: unknown }).code;
+    const details = c instanceof RpmsgError && c.details !== undefined ? ` ${JSON.stringify(c.details)}` : '';
+    parts.push(`${typeof code === 'string' ? `${code}: ` : ''}${c.message}${details}`);
+    c = c.cause;
+  }
+  return parts.join(' <- ');
 }

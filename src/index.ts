@@ -51,6 +51,7 @@ export { OPENAMP_SOCKET_PATH, type ProcessMemoryOptions } from './platform/proce
 export { ProcessRemoteServer, type RemoteServeOptions, type ProcessRemoteServerEvents } from './platform/process-server.js';
 export { ProcessRemoteLink, attachProcessRemote, type HostAttachOptions, type ProcessRemoteLinkEvents } from './platform/process-host.js';
 export { spawnProcessRemote, type SpawnOptions } from './platform/process-spawn.js';
+export { HostDevice, type AutoResetOptions, type HostDeviceEvents, type HostDeviceOptions, type RecoveryOptions, type WatchdogOptions } from './platform/host-device.js';
 export { type TraceRecord, type TraceSink, type TraceDirection } from './trace/record.js';
 export { formatDyndbg, formatJson, dyndbgSink, jsonSink } from './trace/format.js';
 export { PcapngWriter, LINKTYPE_USER0 } from './trace/pcapng.js';

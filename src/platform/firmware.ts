@@ -3,6 +3,7 @@
  * `(ctx: FirmwareContext) => void | Promise<void>`; it runs in the remote role (like OpenAMP
  * firmware) in a worker thread or a child process, against the same bus API as the host.
  */
+import type { Region } from '../memory/region.js';
 import type { NameService } from '../ns/name-service.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
 import type { Endpoint, RxCallback } from '../rpmsg/endpoint.js';
@@ -24,7 +25,11 @@ export interface FirmwareContext {
   createEndpoint(cb: RxCallback, options?: CreateEndpointOptions): Endpoint;
   /** Log a line on the host's console, prefixed with the remote's name. */
   log(line: string): void;
-  /** Run `fn` when the host stops this remote (graceful stop only). */
+  /** The shared memory, for fault-injection and test firmwares (a real firmware never needs it). */
+  readonly region: Region;
+  /** Kick the host (after writing to `region` behind the transport's back). */
+  notify(): void;
+  /** Run `fn` when the host stops this remote (graceful stop), or resets the device. */
   onStop(fn: () => void | Promise<void>): void;
 }
 

@@ -5,21 +5,20 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { RpmsgError } from '../errors.js';
+import { RpmsgError, reportError } from '../errors.js';
 import type { Region } from '../memory/region.js';
 import type { NameService } from '../ns/name-service.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
 import type { RpmsgLink } from '../rpmsg/link.js';
 import type { LinkLimits } from '../rpmsg/types.js';
 import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
-import { startHostSide, type HostBufferOptions } from './start-side.js';
-import { readRpmsgMemory } from './layout.js';
-import { PollLoop } from './poll-loop.js';
+import { HostDevice, type RecoveryOptions } from './host-device.js';
+import type { HostBufferOptions } from './start-side.js';
 import { resolveProcessMemory, type ProcessMemoryOptions } from './process-options.js';
 import { mapShmFile } from './shm-file.js';
 import { SocketDoorbell } from './socket-doorbell.js';
 
-export interface HostAttachOptions extends ProcessMemoryOptions {
+export interface HostAttachOptions extends ProcessMemoryOptions, RecoveryOptions {
   name?: string;
   host?: HostBufferOptions;
   limits?: LinkLimits;
@@ -31,44 +30,58 @@ export interface HostAttachOptions extends ProcessMemoryOptions {
 }
 
 export interface ProcessRemoteLinkEvents {
-  /** The link went down (remote gone, protocol violation, close); the error says why. */
+  /** A link came up (at attach and after each reset). */
+  up: [link: RpmsgLink];
+  /** The link went down (remote gone, protocol violation, watchdog, reset, close); the error says why. */
   down: [error: RpmsgError];
+  error: [error: Error];
 }
 
-/** A host's attachment to a process remote. */
+/** A host's attachment to a process remote; survives device resets (docs/lifecycle.md). */
 export class ProcessRemoteLink extends EventEmitter<ProcessRemoteLinkEvents> {
   /** @internal created by attachProcessRemote */
   constructor(
-    readonly link: RpmsgLink,
-    readonly transport: VirtioRpmsgTransport,
+    private readonly device: HostDevice,
     readonly region: Region,
     readonly socket: Socket,
-    loop: PollLoop,
   ) {
     super();
-    link.once('down', (e) => {
-      loop.stop();
-      this.emit('down', e);
-    });
+    device.on('up', (l) => this.emit('up', l));
+    device.on('down', (e) => this.emit('down', e));
+    device.on('error', (e) => reportError(this, e));
+  }
+
+  /** The current link (a new one after each reset). */
+  get link(): RpmsgLink {
+    return this.device.link;
+  }
+
+  get transport(): VirtioRpmsgTransport {
+    return this.device.transport;
   }
 
   get ns(): NameService | undefined {
-    return this.transport.ns;
+    return this.device.ns;
   }
 
   get up(): boolean {
     return this.link.up;
   }
 
+  /** Virtio device reset: both sides start over on the same file and socket; channels come back. */
+  reset(): Promise<void> {
+    return this.device.reset();
+  }
+
   /** Graceful detach: channels are released (announcing), queued kicks leave, the socket ends. */
   close(): void {
-    this.transport.close();
+    this.device.close();
     this.socket.end();
   }
 
   /** Abortive detach: the link goes down with `reason`, the socket is dropped. */
   destroy(reason?: Error): void {
-    this.transport.destroy(reason ?? new RpmsgError('ENODEV', 'detached'));
+    this.device.destroy(reason ?? new RpmsgError('ENODEV', 'detached'));
     this.socket.destroy();
   }
 }
@@ -102,22 +115,24 @@ export async function attachProcessRemote(bus: RpmsgBus, options: HostAttachOpti
   socket.on('error', () => {}); // 'close' follows and says it all
   try {
     const region = mapShmFile(r.shmPath, r.size);
-    const mem = readRpmsgMemory(region, r.layout.rscOffset, r.layout.rscSize);
     const bell = new SocketDoorbell(socket);
-    const { link, transport } = startHostSide({
+    const device = new HostDevice({
       name: options.name ?? r.socketPath,
       bus,
       region,
-      mem,
+      rscOffset: r.layout.rscOffset,
+      rscSize: r.layout.rscSize,
       pool: options.pool ?? r.layout.pool,
-      notify: () => bell.kick(),
+      bell,
       host: options.host,
       limits: options.limits,
+      poll: options.poll,
+      ...(options.autoReset !== undefined ? { autoReset: options.autoReset } : {}),
+      ...(options.watchdog !== undefined ? { watchdog: options.watchdog } : {}),
+      ...(options.resetTimeoutMs !== undefined ? { resetTimeoutMs: options.resetTimeoutMs } : {}),
     });
-    const loop = new PollLoop(transport, bell, options.poll);
-    const pl = new ProcessRemoteLink(link, transport, region, socket, loop);
-    socket.once('close', () => transport.destroy(new RpmsgError('ENODEV', `remote on ${r.socketPath} is gone`)));
-    loop.start();
+    const pl = new ProcessRemoteLink(device, region, socket);
+    socket.once('close', () => device.destroy(new RpmsgError('ENODEV', `remote on ${r.socketPath} is gone`)));
     return pl;
   } catch (e) {
     socket.destroy();

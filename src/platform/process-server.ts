@@ -12,12 +12,10 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { RpmsgError, reportError } from '../errors.js';
 import type { Region } from '../memory/region.js';
 import { publishReset } from '../rpmsg/diagnostics.js';
-import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
 import type { Firmware, FirmwareContext } from './firmware.js';
 import { writeResourceTable, type MemoryLayout } from './layout.js';
-import { PollLoop } from './poll-loop.js';
 import { resolveProcessMemory, type ProcessMemoryOptions } from './process-options.js';
-import { bootRemote, runFirmware, waitDriverOk } from './remote-runtime.js';
+import { isReset, runFirmware, serveRemote } from './remote-runtime.js';
 import { mapShmFile } from './shm-file.js';
 import { SocketDoorbell } from './socket-doorbell.js';
 
@@ -108,44 +106,50 @@ export class ProcessRemoteServer extends EventEmitter<ProcessRemoteServerEvents>
     const o = this.options;
     const bell = new SocketDoorbell(socket);
     const gone = new AbortController();
-    let loop: PollLoop | undefined;
-    let transport: VirtioRpmsgTransport | undefined;
-    socket.on('error', () => {}); // 'close' follows and says it all
     let attached = false;
-    socket.once('close', () => {
-      gone.abort();
-      loop?.stop();
-      transport?.destroy(new RpmsgError('ENODEV', 'host disconnected'));
+    let lastDown: RpmsgError | undefined;
+    socket.on('error', () => {}); // 'close' follows and says it all
+    socket.once('close', () => gone.abort());
+    try {
+      await serveRemote({
+        name: o.name ?? 'remote',
+        region: this.region,
+        layout: this.layout,
+        bell,
+        notify: () => bell.kick(),
+        options: o.options ?? {},
+        log: o.log ?? ((line) => console.log(line)),
+        poll: o.poll,
+        run: async (ctx) => {
+          if (o.firmware !== undefined) await runFirmware(o.firmware, ctx);
+          else if (o.setup !== undefined) await o.setup(ctx);
+        },
+        signal: gone.signal,
+        stop: 'destroy',
+        bootTimeoutMs: 24 * 3600_000,
+        onBoot: () => (attached = true),
+        onUp: (rt) => {
+          this.ctx = rt.ctx;
+          this.emit('attached', rt.ctx);
+        },
+        onDown: (reason) => {
+          lastDown = reason;
+          this.ctx = undefined;
+          // A violation seen here is reported; the host is asked to reset (DEVICE_NEEDS_RESET).
+          if (!gone.signal.aborted && !isReset(reason)) reportError(this, reason);
+        },
+      });
+    } finally {
+      socket.destroy();
       this.resetMemory();
       this.host = undefined;
       this.ctx = undefined;
       // A connection that left before DRIVER_OK (a probe, a host that died starting) was no host.
-      if (!attached) return;
-      this.emit('detached', transport?.link.downError);
-      if (o.once === true) void this.close();
-    });
-    try {
-      await waitDriverOk(this.region, this.layout, 24 * 3600_000, gone.signal);
-    } catch (e) {
-      if (gone.signal.aborted) return;
-      throw e;
+      if (attached) {
+        this.emit('detached', lastDown);
+        if (o.once === true) void this.close();
+      }
     }
-    attached = true;
-    const rt = bootRemote({
-      name: o.name ?? 'remote',
-      region: this.region,
-      layout: this.layout,
-      notify: () => bell.kick(),
-      options: o.options ?? {},
-      log: o.log ?? ((line) => console.log(line)),
-    });
-    transport = rt.transport;
-    this.ctx = rt.ctx;
-    loop = new PollLoop(rt.transport, bell, o.poll);
-    loop.start();
-    if (o.firmware !== undefined) await runFirmware(o.firmware, rt.ctx);
-    else if (o.setup !== undefined) await o.setup(rt.ctx);
-    this.emit('attached', rt.ctx);
   }
 
   /** Graceful: stop listening; a host being served is let go. Idempotent. */

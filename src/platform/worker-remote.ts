@@ -23,21 +23,26 @@ import type { LinkLimits } from '../rpmsg/types.js';
 import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RPMSG_F_NS, featureBit } from '../virtio/constants.js';
 import { AtomicsDoorbell, CTRL_WORDS } from './atomics-doorbell.js';
-import { startHostSide, type HostBufferOptions } from './start-side.js';
-import { computeLayout, readRpmsgMemory, writeResourceTable, type LayoutOptions, type MemoryLayout } from './layout.js';
-import { PollLoop, type PollLoopOptions } from './poll-loop.js';
+import { HostDevice, type RecoveryOptions } from './host-device.js';
+import type { HostBufferOptions } from './start-side.js';
+import { computeLayout, writeResourceTable, type LayoutOptions, type MemoryLayout } from './layout.js';
+import type { PollLoopOptions } from './poll-loop.js';
 import type { WorkerBootData } from './worker-entry.js';
 
 export type RemoteState = 'offline' | 'running' | 'stopped' | 'crashed';
 
 export interface WorkerRemoteEvents {
   state: [state: RemoteState];
+  /** A link came up (at start and after each reset). */
+  up: [link: RpmsgLink];
+  /** The link went down (violation, watchdog, reset, stop); the cause chain says why. */
+  down: [error: RpmsgError];
   /** The worker threw or exited unasked (without a listener: 'error', else a process warning). */
   crash: [error: RpmsgError];
   error: [error: Error];
 }
 
-export interface WorkerRemoteOptions {
+export interface WorkerRemoteOptions extends RecoveryOptions {
   /** Firmware module (path or file URL) whose default export runs in the worker. */
   firmware: string | URL;
   /** Remote processor name (default "rprocN"). */
@@ -62,11 +67,9 @@ export class WorkerRemoteProc extends EventEmitter<WorkerRemoteEvents> {
   readonly bus: RpmsgBus;
   private readonly options: WorkerRemoteOptions;
   private worker: Worker | undefined;
-  private loop: PollLoop | undefined;
+  private device: HostDevice | undefined;
   private stopping = false;
   state: RemoteState = 'offline';
-  link: RpmsgLink | undefined;
-  transport: VirtioRpmsgTransport | undefined;
   layout: MemoryLayout | undefined;
   region: Region | undefined;
 
@@ -79,7 +82,26 @@ export class WorkerRemoteProc extends EventEmitter<WorkerRemoteEvents> {
 
   /** The name service of the current link, when negotiated. */
   get ns(): NameService | undefined {
-    return this.transport?.ns;
+    return this.device?.ns;
+  }
+
+  /** The current link (a new one after each reset). */
+  get link(): RpmsgLink | undefined {
+    return this.device?.link;
+  }
+
+  get transport(): VirtioRpmsgTransport | undefined {
+    return this.device?.transport;
+  }
+
+  /**
+   * Virtio device reset (docs/lifecycle.md): the link goes down, the remote starts over and
+   * re-announces, the channels come back; the worker keeps running.
+   */
+  async reset(): Promise<void> {
+    if (this.device === undefined || this.state !== 'running') throw new RpmsgError('ENODEV', `${this.name} is not running`);
+    publishReset(this.name, 'reset');
+    await this.device.reset();
   }
 
   /** Boot the firmware; resolves once it has run its start-up (its announcements are sent). */
@@ -94,24 +116,29 @@ export class WorkerRemoteProc extends EventEmitter<WorkerRemoteEvents> {
     const sab = new SharedArrayBuffer(layout.size);
     const region = new Region(sab);
     writeResourceTable(region, layout);
-    const mem = readRpmsgMemory(region, layout.rscOffset, layout.rscSize);
     const bell = new AtomicsDoorbell(new Int32Array(sab, layout.control!, CTRL_WORDS), 'host');
-    const { link, transport } = startHostSide({
+    const device = new HostDevice({
       name: this.name,
       bus: this.bus,
       region,
-      mem,
+      rscOffset: layout.rscOffset,
+      rscSize: layout.rscSize,
       pool: layout.pool,
-      notify: () => bell.kick(),
+      bell,
       host: o.host,
       limits: o.limits,
+      poll: o.poll,
+      ...(o.autoReset !== undefined ? { autoReset: o.autoReset } : {}),
+      ...(o.watchdog !== undefined ? { watchdog: o.watchdog } : {}),
+      ...(o.resetTimeoutMs !== undefined ? { resetTimeoutMs: o.resetTimeoutMs } : {}),
     });
-    this.link = link;
-    this.transport = transport;
+    device.on('up', (l) => this.emit('up', l));
+    device.on('down', (e) => this.emit('down', e));
+    device.on('error', (e) => reportError(this, e));
+    this.device = device;
+    const link = device.link;
     this.layout = layout;
     this.region = region;
-    this.loop = new PollLoop(transport, bell, o.poll);
-    this.loop.start();
     this.stopping = false;
 
     const firmware = o.firmware instanceof URL ? o.firmware.href : o.firmware;
@@ -177,12 +204,11 @@ export class WorkerRemoteProc extends EventEmitter<WorkerRemoteEvents> {
   private lost(worker: Worker, state: RemoteState, error: Error): void {
     if (worker !== this.worker || this.state !== 'running') return;
     this.state = state;
-    this.loop?.stop();
     const reason =
       state === 'stopped'
         ? new RpmsgError('ENODEV', `${this.name} stopped`)
         : new RpmsgError('ENODEV', `${this.name} crashed: ${error.message}`, undefined, { cause: error });
-    this.transport?.destroy(reason);
+    this.device?.destroy(reason);
     if (state === 'crashed') {
       if (this.listenerCount('crash') > 0) this.emit('crash', reason);
       else reportError(this, reason);

@@ -85,6 +85,8 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
   private pendingTx = 0;
   private readonly flushBound: () => void;
   private closed = false;
+  /** The status byte as this side left or found it at start; any change is a reset request. */
+  private readonly bootStatus: number;
 
   constructor(options: VirtioRpmsgOptions) {
     const { role, link, region, vdev, vrings } = options;
@@ -162,6 +164,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
     link.attachTransport(this);
     this.ns = hasFeature(this.features, VIRTIO_RPMSG_F_NS) ? new NameService(options.bus, link) : undefined;
     this.side.start(this.notifyPeer);
+    this.bootStatus = vdev.status();
     publishLinkUp(link, vrings.map((v, i) => ({ name: `vring${i}`, region, offset: v.offset, num: v.num, align: v.align })), this.side.mtu);
   }
 
@@ -275,7 +278,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
    * their continuations a turn rather than spin).
    */
   poll(): number {
-    if (this.closed) return 0;
+    if (this.closed || this.statusChanged()) return 0;
     let n = this.receiver.receive(this.rxBudget);
     if (this.closed) return n;
     if (this.rxVq.publish()) this.notifyPeer(this.side.rxQueue);
@@ -290,7 +293,24 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
 
   /** Whether the peer published anything this side has not processed (rx or returned tx). */
   hasWork(): boolean {
-    return this.rxVq.hasPending() || (this.link.txWaiters > 0 && this.txVq.hasPending());
+    if (this.closed) return false;
+    return this.rxVq.hasPending() || (this.link.txWaiters > 0 && this.txVq.hasPending()) || this.vdev.status() !== this.bootStatus;
+  }
+
+  /**
+   * The status byte moved: on the remote, the host reset the device (status 0: virtio §2.1,
+   * the remote starts over, ECONNRESET); on the host, the remote set DEVICE_NEEDS_RESET after
+   * a violation it saw (EPROTO). Either way the link goes down at once.
+   */
+  private statusChanged(): boolean {
+    const s = this.vdev.status();
+    if (s === this.bootStatus) return false;
+    this.destroy(
+      this.role === 'remote'
+        ? new RpmsgError('ECONNRESET', 'the host reset the device', { status: s })
+        : new RpmsgError('EPROTO', 'the remote reports a protocol violation (DEVICE_NEEDS_RESET)', { status: s }),
+    );
+    return true;
   }
 
   /**
