@@ -26,9 +26,9 @@ export interface FirmwareContext {
   /** Log a line on the host's console, prefixed with the remote's name. */
   log(line: string): void;
   /** The shared memory, for fault-injection and test firmwares (a real firmware never needs it). */
-  readonly region: Region;
+  readonly region?: Region;
   /** Kick the host (after writing to `region` behind the transport's back). */
-  notify(): void;
+  notify?(): void;
   /** Run `fn` when the host stops this remote (graceful stop), or resets the device. */
   onStop(fn: () => void | Promise<void>): void;
 }
