@@ -4,7 +4,7 @@
  * (src/services/registry.ts); prints "<n> messages, <e> errors" and exits 0 only when it
  * passed. With --kernel the echo ping runs through the kernel's char devices instead.
  */
-import { RpmsgError } from '../errors.js';
+import { RpmsgError, describeError } from '../errors.js';
 import { RpmsgBus } from '../rpmsg/bus.js';
 import type { Channel } from '../rpmsg/channel.js';
 import { attachProcessRemote } from '../platform/process-host.js';
@@ -102,8 +102,9 @@ export const hostCommand = defineCommand({
       throw e;
     }
     let closing = false;
-    remote.on('down', () => {
-      if (!closing) abort(new RpmsgError('ENODEV', 'remote gone'));
+    remote.on('down', (e) => {
+      // The violation (code and values) is the cause: print it and fail.
+      if (!closing) abort(new RpmsgError('ENODEV', `link down: ${describeError(e)}`, undefined, { cause: e }));
     });
     ctx.log(`rpmsg host: attached; running ${service.name} on "${service.channel}"`);
     let passed = false;
