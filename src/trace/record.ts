@@ -67,9 +67,13 @@ export function recordFromFields(
   const keep = Math.max(0, Math.min(len, snaplen - RPMSG_HDR_SIZE));
   // Bytes by hand: a DataView would make V8 move the small array off its heap (microseconds),
   // and set() from a SharedArrayBuffer view is slower than a loop for short payloads.
-  const wire = new Uint8Array(RPMSG_HDR_SIZE + keep);
+  // Above 64 bytes a new Uint8Array is allocated outside V8's heap (microseconds); Node's
+  // pooled Buffer is not. Its bytes are not zeroed: every header byte is written below.
+  const size = RPMSG_HDR_SIZE + keep;
+  const wire: Uint8Array = size <= 64 ? new Uint8Array(size) : Buffer.allocUnsafe(size);
   putU32(wire, 0, src);
   putU32(wire, 4, dst);
+  putU32(wire, 8, 0);
   putU32(wire, 12, (len & 0xffff) | ((flags & 0xffff) << 16));
   if (keep <= 64) for (let i = 0; i < keep; i++) wire[RPMSG_HDR_SIZE + i] = payload[i]!;
   else wire.set(payload.subarray(0, keep), RPMSG_HDR_SIZE);
