@@ -98,7 +98,8 @@ function vrings(links) {
     const pct = v.num ? Math.min(100, (100 * filled) / v.num) : 0;
     const bar = el('div', { class: 'bar', 'data-vring': l.name + ':' + v.name });
     bar.append(el('div', { class: 'fill', style: 'width:' + pct.toFixed(1) + '%' }));
-    const what = h2r ? ' host -> remote: ' + filled + '/' + v.num + ' messages not yet taken' : ' remote -> host: ' + filled + '/' + v.num + ' buffers not with the remote';
+    const what = h2r ? ' h2r: ' + filled + '/' + v.num + ' not yet taken' : ' r2h: ' + filled + '/' + v.num + ' filled';
+    bar.title = h2r ? 'host -> remote: messages the remote has not taken yet' : 'remote -> host: buffers not with the remote (filled, or being read by the host)';
     bar.append(el('span', {}, l.name + ' ' + v.name + what + '  (avail ' + v.availIdx + ', used ' + v.usedIdx + ')'));
     root.append(bar);
   }
