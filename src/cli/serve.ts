@@ -10,6 +10,7 @@ import { loadPolicy } from '../daemon/policy.js';
 import { defaultSocketPath } from '../daemon/socket-path.js';
 import { startWorkerRemote, type WorkerRemoteProc } from '../platform/worker-remote.js';
 import { attachProcessRemote, type ProcessRemoteLink } from '../platform/process-host.js';
+import { startUi, type UiServer } from '../ui/server.js';
 import { defineCommand } from './command.js';
 import { hex } from './daemon-flags.js';
 import { UsageError, flag } from './flags.js';
@@ -35,6 +36,8 @@ export const serveCommand = defineCommand({
     shm: flag.string({ help: 'its shared-memory file (default /dev/shm/openamp.shm)', metavar: 'PATH' }),
     kick: flag.string({ help: 'its kick socket (default /tmp/openamp.event.0)', metavar: 'PATH' }),
     quiet: flag.boolean({ help: 'no log lines', short: 'q' }),
+    ui: flag.boolean({ help: 'also serve the live view (statistics, vrings, recent messages) on 127.0.0.1' }),
+    'ui-port': flag.int({ help: 'its port (0: any free port)', min: 0, max: 65535, default: 0 }),
   },
   async run(values, ctx) {
     const remotes = values.remotes ?? (values.attach ? 0 : 1);
@@ -48,7 +51,12 @@ export const serveCommand = defineCommand({
     const procs: WorkerRemoteProc[] = [];
     let attached: ProcessRemoteLink | undefined;
     let daemon: RpmsgDaemon | undefined;
+    let ui: UiServer | undefined;
     try {
+      if (values.ui) {
+        ui = await startUi({ bus, port: values['ui-port'], title: 'rpmsg serve' });
+        ctx.log(`rpmsg serve: live view: ${ui.url}`);
+      }
       for (let i = 0; i < remotes; i++) {
         const rp = await startWorkerRemote(bus, { firmware: firmwareUrl(values.firmware), name: `rproc${i}`, log: (l) => log(`[rproc${i}] ${l}`) });
         rp.on('crash', (e) => ctx.warn(`rpmsg serve: ${e.message}`));
@@ -69,6 +77,7 @@ export const serveCommand = defineCommand({
       log('shutting down');
       return 0;
     } finally {
+      await ui?.close();
       await daemon?.close();
       attached?.close();
       await Promise.all(procs.map((p) => p.close()));

@@ -108,3 +108,30 @@ describe('live view', () => {
     }
   });
 });
+
+describe('rpmsg serve --ui', () => {
+  it('serves the daemon bus\'s live view', async () => {
+    const sock = join(tmpdir(), `rpmsg-ui-${process.pid}.sock`);
+    const serve = spawn(process.execPath, [cli, 'serve', '--ui', '--socket', sock, '--remotes', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    serve.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    serve.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = once(serve, 'exit');
+    try {
+      await until(() => /live view: (http:\/\/127\.0\.0\.1:\d+\/)/.test(out) && out.includes('listening on'), 30_000);
+      const url = /live view: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)![1]!;
+      let s: UiState | undefined;
+      for (let i = 0; i < 100 && !(s !== undefined && s.links.length === 2 && s.links.every((l) => l.channels.length === 1)); i++) {
+        s = (await (await fetch(new URL('/state', url))).json()) as UiState;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(s!.links.map((l) => [l.name, l.up, l.channels[0]?.name]), [['rproc0', true, 'rpmsg-openamp-demo-channel'], ['rproc1', true, 'rpmsg-openamp-demo-channel']]);
+      assert.equal(s!.title, 'rpmsg serve');
+    } finally {
+      serve.kill('SIGINT');
+      const [code] = await exited;
+      rmSync(sock, { force: true });
+      assert.equal(code, 0, out);
+    }
+  });
+});
