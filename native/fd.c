@@ -18,6 +18,10 @@
  *   mmapFd(fd, size, offset): ArrayBuffer       MAP_SHARED read/write mapping of [offset,
  *                                               offset+size) of fd; unmapped by the buffer's
  *                                               finalizer; the fd may be closed afterwards
+ *   munmap(buffer): void                        unmaps a buffer from mmapFd now (instead of at
+ *                                               GC) and detaches it: every view of it becomes
+ *                                               empty, so a stale view reads nothing, never
+ *                                               freed memory (idempotent)
  *   close(fd): void
  *   watch(fd, events, cb): handle               libuv readiness watcher (uv_poll) on Node's
  *                                               loop: cb(status, events) with events 1 readable,
@@ -37,6 +41,7 @@
 #include "common.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -403,17 +408,72 @@ static napi_value fd_close(napi_env env, napi_callback_info info) {
 
 /* ---- mmap of a passed fd ---- */
 
+/*
+ * Live mappings, so that munmap() can find a buffer's mapping by its data pointer. The list is
+ * shared by every thread that loads the addon, hence the lock.
+ */
 struct mapping {
-  void *base;
+  void *base; /* NULL once unmapped */
   size_t length;
+  void *data;
+  struct mapping *next;
 };
+static struct mapping *mappings;
+static pthread_mutex_t mappings_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void finalize_mapping(napi_env env, void *data, void *hint) {
   (void)env;
   (void)data;
   struct mapping *m = hint;
-  munmap(m->base, m->length);
+  pthread_mutex_lock(&mappings_lock);
+  for (struct mapping **p = &mappings; *p != NULL; p = &(*p)->next) {
+    if (*p == m) {
+      *p = m->next;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&mappings_lock);
+  if (m->base != NULL) munmap(m->base, m->length);
   free(m);
+}
+
+static napi_value fd_munmap(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  bool is_ab = false;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  napi_is_arraybuffer(env, argv[0], &is_ab);
+  if (!is_ab) {
+    napi_throw_type_error(env, "EINVAL", "expected an ArrayBuffer from mmapFd()");
+    return NULL;
+  }
+  void *data = NULL;
+  size_t len = 0;
+  napi_get_arraybuffer_info(env, argv[0], &data, &len);
+  if (data == NULL) return undef(env); /* already detached */
+  struct mapping *m = NULL;
+  pthread_mutex_lock(&mappings_lock);
+  for (struct mapping *p = mappings; p != NULL; p = p->next) {
+    if (p->data == data && p->base != NULL) {
+      m = p;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&mappings_lock);
+  if (m == NULL) {
+    napi_throw_type_error(env, "EINVAL", "expected an ArrayBuffer from mmapFd()");
+    return NULL;
+  }
+  /* Detach first: no view can reach the pages once they are gone. */
+  if (napi_detach_arraybuffer(env, argv[0]) != napi_ok) {
+    napi_throw_error(env, "EINVAL", "the buffer cannot be detached");
+    return NULL;
+  }
+  pthread_mutex_lock(&mappings_lock);
+  void *base = m->base;
+  m->base = NULL;
+  pthread_mutex_unlock(&mappings_lock);
+  if (base != NULL) munmap(base, m->length);
+  return undef(env);
 }
 
 static napi_value fd_mmap(napi_env env, napi_callback_info info) {
@@ -442,13 +502,18 @@ static napi_value fd_mmap(napi_env env, napi_callback_info info) {
     free(m);
     return rpmsg_throw_errno(env, "mmap", e);
   }
+  m->data = (char *)m->base + lead;
   napi_value ab;
-  if (napi_create_external_arraybuffer(env, (char *)m->base + lead, (size_t)size, finalize_mapping, m, &ab) != napi_ok) {
+  if (napi_create_external_arraybuffer(env, m->data, (size_t)size, finalize_mapping, m, &ab) != napi_ok) {
     munmap(m->base, m->length);
     free(m);
     napi_throw_error(env, "ENOMEM", "cannot wrap the mapping in an ArrayBuffer");
     return NULL;
   }
+  pthread_mutex_lock(&mappings_lock);
+  m->next = mappings;
+  mappings = m;
+  pthread_mutex_unlock(&mappings_lock);
   return ab;
 }
 
@@ -602,7 +667,7 @@ void rpmsg_register_fd(napi_env env, napi_value exports) {
       {"connectUnix", fd_connect_unix}, {"recvFds", fd_recv_fds},      {"sendFds", fd_send_fds},
       {"read", fd_read},             {"write", fd_write},              {"eventfd", fd_eventfd},
       {"eventfdRead", fd_eventfd_read}, {"eventfdWrite", fd_eventfd_write}, {"memfd", fd_memfd},
-      {"mmapFd", fd_mmap},           {"close", fd_close},              {"watch", fd_watch},
+      {"mmapFd", fd_mmap},           {"munmap", fd_munmap},            {"close", fd_close},              {"watch", fd_watch},
       {"unwatch", fd_unwatch},       {"watchRef", fd_watch_ref},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -49,6 +49,11 @@ export interface NativeAddon {
    * regular file.
    */
   mmapFd(fd: number, size: number, offset: number): ArrayBuffer;
+  /**
+   * Unmaps a buffer from `mmapFd` now rather than at garbage collection, and detaches it: every
+   * view of it becomes empty (reads undefined, writes ignored), never a fault. Idempotent.
+   */
+  munmap(buffer: ArrayBuffer): void;
   close(fd: number): void;
   /**
    * Watches `fd` with libuv's uv_poll on Node's loop: `cb(status, events)` with events 1

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -162,4 +162,23 @@ test('an unreferenced watch does not keep the process alive; bad arguments are t
   assert.throws(() => n.read(0, new Uint16Array(2) as unknown as Uint8Array), { code: 'EINVAL' });
   assert.throws(() => n.sendFds(0, new Uint8Array(1), new Array(17).fill(0)), { code: 'EINVAL' });
   assert.throws(() => n.unwatch({} as never), { code: 'EINVAL' });
+});
+
+test('munmap unmaps at once and leaves every view empty, never dangling', (t) => {
+  const n = native(t);
+  if (!n) return;
+  const maps = (): number => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('memfd:unmap-test')).length;
+  const mem = n.memfd('unmap-test', 1 << 20);
+  const ab = n.mmapFd(mem, 1 << 20, 0);
+  n.close(mem);
+  const view = new Uint32Array(ab);
+  view[10] = 42;
+  assert.equal(maps(), 1);
+  n.munmap(ab);
+  assert.equal(maps(), 0, 'unmapped without waiting for the garbage collector');
+  assert.equal(view.length, 0);
+  assert.equal(view[10], undefined);
+  view[10] = 1; // ignored, not a fault
+  n.munmap(ab);
+  assert.throws(() => n.munmap(new ArrayBuffer(8)), { code: 'EINVAL' });
 });
