@@ -22,6 +22,7 @@
  *                                               GC) and detaches it: every view of it becomes
  *                                               empty, so a stale view reads nothing, never
  *                                               freed memory (idempotent)
+ *   setNonBlocking(fd): void                    O_NONBLOCK on a descriptor received from a peer
  *   close(fd): void
  *   watch(fd, events, cb): handle               libuv readiness watcher (uv_poll) on Node's
  *                                               loop: cb(status, events) with events 1 readable,
@@ -398,6 +399,15 @@ static napi_value fd_memfd(napi_env env, napi_callback_info info) {
   return num(env, fd);
 }
 
+static napi_value fd_set_nonblocking(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int fd;
+  if (!get_args(env, info, 1, argv) || !arg_fd(env, argv[0], &fd)) return NULL;
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return rpmsg_throw_errno(env, "fcntl", errno);
+  return undef(env);
+}
+
 static napi_value fd_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int fd;
@@ -667,7 +677,7 @@ void rpmsg_register_fd(napi_env env, napi_value exports) {
       {"connectUnix", fd_connect_unix}, {"recvFds", fd_recv_fds},      {"sendFds", fd_send_fds},
       {"read", fd_read},             {"write", fd_write},              {"eventfd", fd_eventfd},
       {"eventfdRead", fd_eventfd_read}, {"eventfdWrite", fd_eventfd_write}, {"memfd", fd_memfd},
-      {"mmapFd", fd_mmap},           {"munmap", fd_munmap},            {"close", fd_close},              {"watch", fd_watch},
+      {"mmapFd", fd_mmap},           {"munmap", fd_munmap}, {"setNonBlocking", fd_set_nonblocking},            {"close", fd_close},              {"watch", fd_watch},
       {"unwatch", fd_unwatch},       {"watchRef", fd_watch_ref},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

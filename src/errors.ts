@@ -33,7 +33,8 @@ export type RpmsgErrorCode =
   | 'EACCES'
   | DaemonErrorCode
   | VirtqueueViolationCode
-  | ResourceTableErrorCode;
+  | ResourceTableErrorCode
+  | VhostUserErrorCode;
 
 /**
  * Codes of the userland daemon and streams (rpmsg_char's terms, docs/daemon-protocol.md):
@@ -54,6 +55,15 @@ export type VirtqueueViolationCode =
   | 'ERR_VQ_DESC_LEN'; // descriptor length zero or beyond the limit
 
 export type ResourceTableErrorCode = 'ERR_RSC_TABLE';
+
+/** Codes of a vhost-user front-end breaking the protocol (that connection is closed). */
+export type VhostUserErrorCode =
+  | 'ERR_VHOST_HEADER' // truncated header, wrong version flags, payload above the limit
+  | 'ERR_VHOST_SIZE' // payload size wrong for the request, or fds missing / unexpected
+  | 'ERR_VHOST_REQUEST' // unknown or unsupported request
+  | 'ERR_VHOST_MEM' // memory table unusable, or an address outside every region
+  | 'ERR_VHOST_VRING' // vring index, size, base or layout out of range
+  | 'ERR_VHOST_STATE'; // a request out of order (vring used before it is fully set up)
 
 export class RpmsgError extends Error {
   readonly code: RpmsgErrorCode;
@@ -93,6 +103,16 @@ export class ResourceTableError extends RpmsgError {
   constructor(message: string, details?: Readonly<Record<string, number | string>>) {
     super('ERR_RSC_TABLE', message, details);
     this.name = 'ResourceTableError';
+  }
+}
+
+/** A vhost-user front-end broke the protocol; `request` names the message (0: none yet). */
+export class VhostUserError extends RpmsgError {
+  readonly request: number;
+  constructor(code: VhostUserErrorCode, request: number, message: string, details?: Readonly<Record<string, number | string>>) {
+    super(code, message, { request, ...details });
+    this.name = 'VhostUserError';
+    this.request = request;
   }
 }
 

@@ -54,6 +54,8 @@ export interface NativeAddon {
    * view of it becomes empty (reads undefined, writes ignored), never a fault. Idempotent.
    */
   munmap(buffer: ArrayBuffer): void;
+  /** Sets O_NONBLOCK on a descriptor (one received from a peer may be blocking). */
+  setNonBlocking(fd: number): void;
   close(fd: number): void;
   /**
    * Watches `fd` with libuv's uv_poll on Node's loop: `cb(status, events)` with events 1

@@ -241,6 +241,11 @@ export class Virtqueue {
     return this.side === 'driver' ? this.numInFlight : this.numHeld;
   }
 
+  /** How far this side has consumed the peer's index (vhost-user GET_VRING_BASE reports it). */
+  get consumedIdx(): number {
+    return this.lastSeen;
+  }
+
   // ---------------------------------------------------------------- driver side
 
   /**

@@ -1,0 +1,351 @@
+/**
+ * The vhost-user back-end's protocol state for one front-end connection (QEMU
+ * docs/interop/vhost-user.rst, "Front-end message types"): features, the memory table, and
+ * two vrings (rpmsg: vring 0 remote → host, vring 1 host → remote). It owns every descriptor
+ * and mapping the front-end hands over and releases them all in `close()`.
+ *
+ * A vring is usable once it has a size (SET_VRING_NUM), addresses inside the memory table
+ * (SET_VRING_ADDR), a kick fd and SET_VRING_ENABLE 1; when both are, `start` fires; disabling
+ * one, GET_VRING_BASE or RESET_OWNER fires `stop`. The order Linux's virtio_uml uses: SET_OWNER,
+ * GET_FEATURES, GET/SET_PROTOCOL_FEATURES, SET_SLAVE_REQ_FD, SET_FEATURES, SET_MEM_TABLE, per
+ * vring CALL, NUM, BASE, ADDR, then per vring KICK, ENABLE 1.
+ *
+ * Ring addresses are front-end virtual addresses; the rings must have the legacy contiguous
+ * layout (desc, avail right after, used at the next multiple of a power-of-two alignment),
+ * which is what Linux's vring_create_virtqueue allocates, and both must lie in one region (the
+ * virtqueue addresses one Region). Buffer addresses are checked by the virtqueue against that
+ * region: one outside it is a violation (ERR_VQ_DESC_ADDR), never an access.
+ */
+import { VhostUserError, isRpmsgError, type VhostUserErrorCode } from '../errors.js';
+import { GuestMemory, type GuestRegion } from '../memory/guest-memory.js';
+import type { NativeAddon } from '../native/addon.js';
+import { VRING_MAX_NUM } from '../virtio/constants.js';
+import { vringLayout } from '../virtio/vring-layout.js';
+import type { RingPlacement } from '../rpmsg-virtio/virtio-transport.js';
+import {
+  Req,
+  VHOST_USER_FLAG_NEED_REPLY,
+  decodeBits,
+  decodeMemTable,
+  decodeNone,
+  decodeVringAddr,
+  decodeVringFd,
+  decodeVringState,
+  encodeU64Reply,
+  encodeVringStateReply,
+  expectFds,
+  requestName,
+  type VhostUserMessage,
+} from './vhost-user-message.js';
+
+export const NUM_VRINGS = 2;
+
+export interface VhostUserDeviceOptions {
+  native: NativeAddon;
+  /** Feature bits offered to GET_FEATURES. */
+  features: bigint;
+  /** Protocol feature bits offered to GET_PROTOCOL_FEATURES. */
+  protocolFeatures: bigint;
+  /** Largest vring size accepted (default 1024; Linux's virtio_uml uses 256). */
+  maxVringNum?: number;
+  /** Both vrings are usable. */
+  onStart: () => void;
+  /** A vring stopped being usable (disabled, GET_VRING_BASE, RESET_OWNER). */
+  onStop: () => void;
+  /** A vring's kick fd was replaced while running. */
+  onKickChanged?: (index: number) => void;
+}
+
+interface Vring {
+  num: number;
+  placement: RingPlacement | undefined;
+  region: GuestRegion | undefined;
+  kickFd: number;
+  callFd: number;
+  errFd: number;
+  enabled: boolean;
+}
+
+const newVring = (): Vring => ({ num: 0, placement: undefined, region: undefined, kickFd: -1, callFd: -1, errFd: -1, enabled: false });
+
+export class VhostUserDevice {
+  private readonly o: VhostUserDeviceOptions;
+  private readonly native: NativeAddon;
+  private readonly maxNum: number;
+  private readonly vrings: Vring[] = [newVring(), newVring()];
+  private mappings: ArrayBuffer[] = [];
+  private slaveFd = -1;
+  /** Negotiated feature bits (SET_FEATURES); 0 until then. */
+  features = 0n;
+  protocolFeatures = 0n;
+  memory: GuestMemory | undefined;
+  /** Both vrings usable (between onStart and onStop). */
+  running = false;
+  /** Messages handled. */
+  messages = 0;
+  private closed = false;
+
+  constructor(options: VhostUserDeviceOptions) {
+    this.o = options;
+    this.native = options.native;
+    this.maxNum = Math.min(options.maxVringNum ?? 1024, VRING_MAX_NUM);
+  }
+
+  /** The vring's placement in `region()` (defined while running). */
+  placement(index: number): RingPlacement {
+    const p = this.vrings[index]?.placement;
+    if (p === undefined) throw new VhostUserError('ERR_VHOST_STATE', 0, `vring ${index} is not set up`);
+    return p;
+  }
+
+  /** The region both rings (and so every buffer) live in; defined while running. */
+  region(): GuestRegion {
+    const r = this.vrings[0]!.region;
+    if (r === undefined) throw new VhostUserError('ERR_VHOST_STATE', 0, 'vrings are not set up');
+    return r;
+  }
+
+  kickFd(index: number): number {
+    return this.vrings[index]!.kickFd;
+  }
+
+  /** The call fd, or -1 (none, or the front-end polls). */
+  callFd(index: number): number {
+    return this.vrings[index]!.callFd;
+  }
+
+  /**
+   * Handle one message: returns the reply to send (if any). Throws VhostUserError for a
+   * violation; the message's leftover fds are the caller's to close.
+   */
+  handle(msg: VhostUserMessage): Uint8Array | undefined {
+    if (this.closed) throw new VhostUserError('ERR_VHOST_STATE', msg.request, 'device closed');
+    this.messages++;
+    const r = msg.request;
+    let reply: Uint8Array | undefined;
+    switch (r) {
+      case Req.SET_OWNER:
+        decodeNone(msg);
+        break;
+      case Req.RESET_OWNER:
+        decodeNone(msg);
+        this.reset();
+        break;
+      case Req.GET_FEATURES:
+        decodeNone(msg);
+        return encodeU64Reply(r, this.o.features);
+      case Req.SET_FEATURES: {
+        const f = decodeBits(msg);
+        if ((f & ~this.o.features) !== 0n) this.fail('ERR_VHOST_REQUEST', r, `features 0x${f.toString(16)} not offered`);
+        this.features = f;
+        break;
+      }
+      case Req.GET_PROTOCOL_FEATURES:
+        decodeNone(msg);
+        return encodeU64Reply(r, this.o.protocolFeatures);
+      case Req.SET_PROTOCOL_FEATURES: {
+        const f = decodeBits(msg);
+        if ((f & ~this.o.protocolFeatures) !== 0n) this.fail('ERR_VHOST_REQUEST', r, `protocol features 0x${f.toString(16)} not offered`);
+        this.protocolFeatures = f;
+        break;
+      }
+      case Req.SET_SLAVE_REQ_FD:
+        decodeNone({ ...msg, fds: [] });
+        expectFds(msg, 1);
+        if (this.slaveFd >= 0) this.native.close(this.slaveFd);
+        this.slaveFd = msg.fds.pop()!;
+        break;
+      case Req.SET_MEM_TABLE:
+        this.setMemTable(msg);
+        break;
+      case Req.SET_VRING_NUM: {
+        const { index, num } = decodeVringState(msg);
+        const v = this.vring(r, index, true);
+        if (!(num > 0 && (num & (num - 1)) === 0 && num <= this.maxNum)) {
+          this.fail('ERR_VHOST_VRING', r, `vring ${index}: size ${num} is not a power of two in 1..${this.maxNum}`, { num });
+        }
+        v.num = num;
+        v.placement = undefined;
+        v.region = undefined;
+        break;
+      }
+      case Req.SET_VRING_BASE: {
+        const { index, num } = decodeVringState(msg);
+        this.vring(r, index, true);
+        // The virtqueue starts from index 0 (a fresh ring); resuming a used ring is not supported.
+        if (num !== 0) this.fail('ERR_VHOST_VRING', r, `vring ${index}: base ${num} (only 0, a fresh ring, is supported)`, { base: num });
+        break;
+      }
+      case Req.SET_VRING_ADDR:
+        this.setVringAddr(msg);
+        break;
+      case Req.GET_VRING_BASE: {
+        const { index } = decodeVringState(msg);
+        this.vring(r, index, false);
+        const consumed = this.onGetBase?.(index) ?? 0;
+        this.stopRings();
+        this.vrings[index]!.enabled = false;
+        return encodeVringStateReply(r, index, consumed);
+      }
+      case Req.SET_VRING_KICK:
+      case Req.SET_VRING_CALL:
+      case Req.SET_VRING_ERR:
+        this.setVringFd(msg);
+        break;
+      case Req.SET_VRING_ENABLE: {
+        const { index, num } = decodeVringState(msg);
+        const v = this.vring(r, index, false);
+        if (num > 1) this.fail('ERR_VHOST_VRING', r, `vring ${index}: enable ${num} (0 or 1)`, { num });
+        if (num === 1) {
+          if (v.placement === undefined || v.kickFd < 0) this.fail('ERR_VHOST_STATE', r, `vring ${index} enabled before its size, addresses and kick fd`);
+          v.enabled = true;
+          if (!this.running && this.vrings.every((x) => x.enabled)) this.startRings();
+        } else {
+          v.enabled = false;
+          this.stopRings();
+        }
+        break;
+      }
+      default:
+        this.fail('ERR_VHOST_REQUEST', r, `unsupported request ${requestName(r)}`);
+    }
+    if ((msg.flags & VHOST_USER_FLAG_NEED_REPLY) !== 0) reply = encodeU64Reply(r, 0n);
+    return reply;
+  }
+
+  /** Set by the rpmsg side: the next avail index a stopped vring would resume at. */
+  onGetBase: ((index: number) => number) | undefined;
+
+  /** Release every fd and mapping (idempotent). */
+  close(): void {
+    if (this.closed) return;
+    this.stopRings();
+    this.closed = true;
+    for (const v of this.vrings) for (const fd of [v.kickFd, v.callFd, v.errFd]) if (fd >= 0) this.native.close(fd);
+    this.vrings.splice(0, this.vrings.length, newVring(), newVring());
+    if (this.slaveFd >= 0) this.native.close(this.slaveFd);
+    this.slaveFd = -1;
+    this.unmap();
+  }
+
+  private reset(): void {
+    this.stopRings();
+    for (const v of this.vrings) {
+      for (const fd of [v.kickFd, v.callFd, v.errFd]) if (fd >= 0) this.native.close(fd);
+      Object.assign(v, newVring());
+    }
+    this.features = 0n;
+  }
+
+  private startRings(): void {
+    const r0 = this.vrings[0]!.region;
+    if (r0 === undefined || this.vrings.some((v) => v.region !== r0)) {
+      this.fail('ERR_VHOST_MEM', Req.SET_VRING_ENABLE, 'the two vrings lie in different memory regions');
+    }
+    this.running = true;
+    this.o.onStart();
+  }
+
+  private stopRings(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.o.onStop();
+  }
+
+  private vring(request: number, index: number, setup: boolean): Vring {
+    const v = this.vrings[index];
+    if (v === undefined) this.fail('ERR_VHOST_VRING', request, `vring index ${index} (rpmsg has ${NUM_VRINGS})`, { index });
+    if (setup && this.running) this.fail('ERR_VHOST_STATE', request, `${requestName(request)} while vring ${index} is running`);
+    return v;
+  }
+
+  private setMemTable(msg: VhostUserMessage): void {
+    const r = msg.request;
+    if (this.running) this.fail('ERR_VHOST_STATE', r, 'SET_MEM_TABLE while the vrings are running');
+    const specs = decodeMemTable(msg);
+    const fds = msg.fds.splice(0);
+    const buffers: ArrayBuffer[] = [];
+    try {
+      specs.forEach((s, i) => {
+        if (!(s.size > 0 && Number.isFinite(s.guestAddr) && Number.isFinite(s.userAddr) && Number.isFinite(s.mmapOffset))) {
+          this.fail('ERR_VHOST_MEM', r, `region ${i}: size or address out of range`, { size: s.size });
+        }
+        try {
+          buffers.push(this.native.mmapFd(fds[i]!, s.size, s.mmapOffset));
+        } catch (e) {
+          throw new VhostUserError('ERR_VHOST_MEM', r, `region ${i}: cannot map ${s.size} bytes at offset ${s.mmapOffset}: ${(e as Error).message}`, {
+            size: s.size,
+            mmapOffset: s.mmapOffset,
+          });
+        }
+      });
+      const memory = new GuestMemory(specs.map((s, i) => ({ guestAddr: s.guestAddr, userAddr: s.userAddr, buffer: buffers[i]! })));
+      this.unmap();
+      this.memory = memory;
+      this.mappings = buffers;
+      for (const v of this.vrings) {
+        v.placement = undefined;
+        v.region = undefined;
+      }
+    } catch (e) {
+      for (const b of buffers) this.native.munmap(b);
+      if (isRpmsgError(e) && !(e instanceof VhostUserError)) throw new VhostUserError('ERR_VHOST_MEM', r, e.message);
+      throw e;
+    } finally {
+      for (const fd of fds) this.native.close(fd); // the mappings stay valid without them
+    }
+  }
+
+  private setVringAddr(msg: VhostUserMessage): void {
+    const r = msg.request;
+    const a = decodeVringAddr(msg);
+    const v = this.vring(r, a.index, true);
+    if (a.flags !== 0) this.fail('ERR_VHOST_VRING', r, `vring ${a.index}: flags 0x${a.flags.toString(16)} (dirty logging is not supported)`);
+    if (v.num === 0 || this.memory === undefined) this.fail('ERR_VHOST_STATE', r, `vring ${a.index}: addresses before its size and the memory table`);
+    const num = v.num;
+    if (a.desc % 16 !== 0 || a.avail !== a.desc + 16 * num) {
+      this.fail('ERR_VHOST_VRING', r, `vring ${a.index}: desc 0x${a.desc.toString(16)} / avail 0x${a.avail.toString(16)} not the contiguous layout`);
+    }
+    // The used ring sits at the first multiple of `align` after avail (legacy layout).
+    const availEnd = 16 * num + 2 * (3 + num);
+    const usedOff = a.used - a.desc;
+    let align = 4;
+    while (align <= 0x10000 && Math.ceil(availEnd / align) * align !== usedOff) align *= 2;
+    if (align > 0x10000) this.fail('ERR_VHOST_VRING', r, `vring ${a.index}: used 0x${a.used.toString(16)} not at an aligned offset after avail`);
+    const layout = vringLayout(num, align);
+    let loc;
+    try {
+      loc = this.memory.fromUser(a.desc, layout.size);
+    } catch {
+      this.fail('ERR_VHOST_MEM', r, `vring ${a.index} at 0x${a.desc.toString(16)} (+${layout.size}) outside every memory region`, {
+        desc: a.desc,
+        size: layout.size,
+      });
+    }
+    v.placement = { offset: loc.offset, num, align };
+    v.region = loc.region;
+  }
+
+  private setVringFd(msg: VhostUserMessage): void {
+    const r = msg.request;
+    const { index, noFd } = decodeVringFd(msg);
+    const v = this.vring(r, index, r === Req.SET_VRING_KICK && noFd);
+    if (r === Req.SET_VRING_KICK && noFd) this.fail('ERR_VHOST_REQUEST', r, 'polling mode (kick without fd) is not supported');
+    const fd = noFd ? -1 : msg.fds.pop()!;
+    if (fd >= 0) this.native.setNonBlocking(fd);
+    const field = r === Req.SET_VRING_KICK ? 'kickFd' : r === Req.SET_VRING_CALL ? 'callFd' : 'errFd';
+    if (v[field] >= 0) this.native.close(v[field]);
+    v[field] = fd;
+    if (field === 'kickFd' && this.running) this.o.onKickChanged?.(index);
+  }
+
+  private unmap(): void {
+    for (const b of this.mappings) this.native.munmap(b);
+    this.mappings = [];
+    this.memory = undefined;
+  }
+
+  private fail(code: VhostUserErrorCode, request: number, message: string, details?: Record<string, number>): never {
+    throw new VhostUserError(code, request, message, details);
+  }
+}
