@@ -52,6 +52,14 @@ export { ProcessRemoteServer, type RemoteServeOptions, type ProcessRemoteServerE
 export { ProcessRemoteLink, attachProcessRemote, type HostAttachOptions, type ProcessRemoteLinkEvents } from './platform/process-host.js';
 export { spawnProcessRemote, type SpawnOptions } from './platform/process-spawn.js';
 export { HostDevice, type AutoResetOptions, type HostDeviceEvents, type HostDeviceOptions, type RecoveryOptions, type WatchdogOptions } from './platform/host-device.js';
+export { GuestMemory, type GuestRegion, type GuestRegionSpec, type GuestLocation } from './memory/guest-memory.js';
+export {
+  VhostUserRemoteServer,
+  startVhostUserRemote,
+  type VhostUserRemoteOptions,
+  type VhostUserRemoteEvents,
+} from './platform/vhost-user-server.js';
+export type { VhostUserConnection } from './platform/vhost-user-connection.js';
 export { type TraceRecord, type TraceSink, type TraceDirection } from './trace/record.js';
 export { formatDyndbg, formatJson, dyndbgSink, jsonSink } from './trace/format.js';
 export { PcapngWriter, LINKTYPE_USER0 } from './trace/pcapng.js';
