@@ -11,15 +11,17 @@ import { RpmsgBus } from '../rpmsg/bus.js';
 import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
 import { VIRTIO_CONFIG_S_NEEDS_RESET } from '../virtio/constants.js';
 import type { Firmware, FirmwareContext } from './firmware.js';
-import { readRpmsgMemory, writeResourceTable, type MemoryLayout } from './layout.js';
+import { readRpmsgMemory, writeResourceTable, type MemoryLayout, type ParsedRpmsgMemory } from './layout.js';
 import { PollLoop, type Doorbell, type PollLoopOptions } from './poll-loop.js';
 import { startRemoteSide } from './start-side.js';
 
 export interface RemoteBootOptions {
   name: string;
   region: Region;
-  layout: Pick<MemoryLayout, 'rscOffset' | 'rscSize' | 'pool'>;
-  notify: () => void;
+  /** Where the resource table and pool are; or `mem` when the platform has no table in memory (vhost-user). */
+  layout?: Pick<MemoryLayout, 'rscOffset' | 'rscSize' | 'pool'>;
+  mem?: ParsedRpmsgMemory;
+  notify: (queue: 0 | 1) => void;
   options?: Record<string, unknown>;
   log: (line: string) => void;
   /** Restrict host buffers to the pool (default true). */
@@ -66,9 +68,9 @@ export function bootRemote(o: RemoteBootOptions): RemoteRuntime {
     name: o.name,
     bus,
     region: o.region,
-    mem: readRpmsgMemory(o.region, o.layout.rscOffset, o.layout.rscSize),
+    mem: o.mem ?? readRpmsgMemory(o.region, o.layout?.rscOffset ?? 0, o.layout?.rscSize ?? 0),
     notify: o.notify,
-    bufferWindow: o.poolOnly === false ? undefined : o.layout.pool,
+    bufferWindow: o.poolOnly === false ? undefined : o.layout?.pool,
     features: o.features,
   });
   const stopHandlers: Array<() => void | Promise<void>> = [];
@@ -81,7 +83,7 @@ export function bootRemote(o: RemoteBootOptions): RemoteRuntime {
     createEndpoint: (cb, opts) => link.createEndpoint(cb, opts),
     log: o.log,
     region: o.region,
-    notify: o.notify,
+    notify: () => o.notify(0),
     onStop: (fn) => {
       stopHandlers.push(fn);
     },
@@ -172,7 +174,7 @@ export async function serveRemote(o: ServeRemoteOptions): Promise<void> {
     if (!isReset(reason)) {
       const vdev = readRpmsgMemory(region, layout.rscOffset, layout.rscSize).vdev;
       vdev.setStatus(vdev.status() | VIRTIO_CONFIG_S_NEEDS_RESET);
-      o.notify();
+      o.notify(0);
       try {
         await waitStatus(region, layout, (v) => v.status() === 0, 'a reset', 2 ** 31 - 1, signal);
       } catch (e) {

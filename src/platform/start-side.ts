@@ -21,7 +21,8 @@ interface SideOptions {
   region: Region;
   /** The vdev and vrings read from the resource table. */
   mem: ParsedRpmsgMemory;
-  notify: () => void;
+  /** Kick the peer; `queue` is the vring the kick is about (vhost-user signals per vring). */
+  notify: (queue: 0 | 1) => void;
   limits?: LinkLimits | undefined;
 }
 

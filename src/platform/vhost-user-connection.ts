@@ -15,7 +15,7 @@
 import { RpmsgError } from '../errors.js';
 import { FD_READABLE, type FdWatch, type NativeAddon } from '../native/addon.js';
 import type { Region } from '../memory/region.js';
-import type { RingPlacement } from '../rpmsg-virtio/virtio-transport.js';
+import type { RingPlacement } from '../virtio/vring-layout.js';
 import { PollLoop, type Doorbell, type Pollable } from './poll-loop.js';
 import { VhostUserDevice } from './vhost-user-device.js';
 import { VHOST_USER_FLAG_NEED_REPLY, VhostUserReader, encodeU64Reply, type VhostUserMessage } from './vhost-user-message.js';

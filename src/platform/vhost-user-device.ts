@@ -21,7 +21,7 @@ import { GuestMemory, type GuestRegion } from '../memory/guest-memory.js';
 import type { NativeAddon } from '../native/addon.js';
 import { VRING_MAX_NUM } from '../virtio/constants.js';
 import { vringLayout } from '../virtio/vring-layout.js';
-import type { RingPlacement } from '../rpmsg-virtio/virtio-transport.js';
+import type { RingPlacement } from '../virtio/vring-layout.js';
 import {
   Req,
   VHOST_USER_FLAG_NEED_REPLY,

@@ -10,10 +10,6 @@
  */
 import { RpmsgError } from '../errors.js';
 import { Region } from '../memory/region.js';
-import { RpmsgBus } from '../rpmsg/bus.js';
-import { RpmsgLink } from '../rpmsg/link.js';
-import { NameService } from '../ns/name-service.js';
-import { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
@@ -24,7 +20,7 @@ import {
 } from '../virtio/constants.js';
 import { VdevHandle, buildResourceTable, findRpmsgVdev, parseResourceTable, rpmsgVdev } from '../virtio/resource-table.js';
 import type { Firmware, FirmwareContext } from './firmware.js';
-import { runFirmware } from './remote-runtime.js';
+import { bootRemote, runFirmware } from './remote-runtime.js';
 import type { VhostUserAttachment, VhostUserRings } from './vhost-user-connection.js';
 
 /** Device feature bits of virtio-rpmsg offered over vhost-user (the name service). */
@@ -39,8 +35,8 @@ export interface VhostRpmsgOptions {
   log: (line: string) => void;
   /** Each guest's firmware context, once it runs. */
   onAttached?: ((ctx: FirmwareContext) => void) | undefined;
-  /** The firmware failed to start (the connection is closed). */
-  onFirmwareError: (error: Error) => void;
+  /** The firmware failed to start, or the link went down by itself (a virtqueue violation): close the connection. */
+  onFailure: (error: Error) => void;
 }
 
 /** A private vdev carrying the negotiated rpmsg features, DRIVER_OK set. */
@@ -63,48 +59,33 @@ function negotiatedVdev(features: bigint, rings: VhostUserRings): VdevHandle {
 
 /** Start the remote side on the rings and run the firmware; returns how to stop it. */
 export function attachRpmsgRemote(rings: VhostUserRings, o: VhostRpmsgOptions): VhostUserAttachment {
-  const bus = new RpmsgBus();
-  const link = new RpmsgLink(o.name, 'remote');
-  bus.addLink(link);
-  const transport = new VirtioRpmsgTransport({
-    role: 'remote',
-    link,
+  const rt = bootRemote({
+    name: o.name,
     region: rings.region,
-    vdev: negotiatedVdev(rings.features, rings),
-    vrings: rings.vrings,
+    mem: { vdev: negotiatedVdev(rings.features, rings), vrings: rings.vrings },
     notify: rings.notify,
+    options: o.options ?? {},
+    log: o.log,
     features: VHOST_RPMSG_DEVICE_FEATURES,
   });
-  const ns = transport.nameService ? new NameService(bus, link) : undefined;
-  const stopHandlers: Array<() => void | Promise<void>> = [];
-  const ctx: FirmwareContext = {
-    name: o.name,
-    bus,
-    link,
-    ns,
-    options: o.options ?? {},
-    createEndpoint: (cb, opts) => link.createEndpoint(cb, opts),
-    log: o.log,
-    onStop: (fn) => {
-      stopHandlers.push(fn);
-    },
-  };
   let stopped = false;
+  rt.ctx.link.on('down', (e) => {
+    // Down without stop(): the guest broke a ring; the violation is the cause.
+    if (!stopped) o.onFailure(e.cause instanceof Error ? e.cause : e);
+  });
   const run = async (): Promise<void> => {
-    if (o.firmware !== undefined) await runFirmware(o.firmware, ctx);
-    else if (o.setup !== undefined) await o.setup(ctx);
-    if (!stopped) o.onAttached?.(ctx);
+    if (o.firmware !== undefined) await runFirmware(o.firmware, rt.ctx);
+    else if (o.setup !== undefined) await o.setup(rt.ctx);
+    if (!stopped) o.onAttached?.(rt.ctx);
   };
-  run().catch((e: unknown) => o.onFirmwareError(e instanceof Error ? e : new Error(String(e))));
+  run().catch((e: unknown) => o.onFailure(e instanceof Error ? e : new Error(String(e))));
   return {
-    transport,
+    transport: rt.transport,
     stop(reason) {
       if (stopped) return;
       stopped = true;
-      transport.close(reason);
-      void (async () => {
-        for (const fn of stopHandlers) await fn();
-      })().catch((e: unknown) => o.log(`stop handler failed: ${String(e)}`));
+      rt.transport.destroy(reason);
+      rt.runStopHandlers().catch((e: unknown) => o.log(`stop handler failed: ${String(e)}`));
     },
   };
 }

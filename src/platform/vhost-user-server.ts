@@ -106,7 +106,7 @@ export class VhostUserRemoteServer extends EventEmitter<VhostUserRemoteEvents> {
           options: this.o.options,
           log,
           onAttached: (ctx) => this.emit('attached', ctx, conn),
-          onFirmwareError: (e) => conn.close(e),
+          onFailure: (e) => conn.close(e),
         }),
       onClose: (error) => {
         this.connections.delete(conn);
