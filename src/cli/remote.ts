@@ -10,6 +10,7 @@ import { SERVICES } from '../services/registry.js';
 import { defineCommand } from './command.js';
 import { flag } from './flags.js';
 import { processFlags, processMemory } from './process-flags.js';
+import { runVhostUserRemote } from './vhost-user.js';
 
 export const remoteCommand = defineCommand({
   name: 'remote',
@@ -18,15 +19,19 @@ export const remoteCommand = defineCommand({
     'Creates the shared-memory file, writes the resource table and listens on the socket; each host\n' +
     'that attaches gets the service (echo: rpmsg-echo, sample: rpmsg-sample-echo, matrix:\n' +
     'matrix_multiplyd, nocopy: rpmsg-nocopy-echo, flood: the echo service, tty: "rpmsg-tty"), or\n' +
-    'a firmware module. A socket that another remote still serves is never taken over.',
+    'a firmware module. A socket that another remote still serves is never taken over.\n' +
+    'With --vhost-user SOCKET it is instead a vhost-user virtio-rpmsg device for a Linux kernel\n' +
+    '(e.g. User-Mode Linux with virtio_uml.device=SOCKET:7); --shm, --size, --socket do not apply.',
   flags: {
     ...processFlags,
     firmware: flag.file({ help: 'run this firmware module (default export: defineFirmware(...)) instead of a built-in service' }),
     count: flag.int({ help: 'sample: messages echoed before the endpoint is destroyed (default 100); given to firmware as ctx.options.count', min: 1, max: 0x100000 }),
     once: flag.boolean({ help: 'exit when the first host leaves' }),
+    'vhost-user': flag.string({ help: 'be a vhost-user virtio-rpmsg device on this UNIX socket (a Linux guest is the host)', metavar: 'SOCKET' }),
   },
   async run(v, ctx) {
     const service = SERVICES[v.service];
+    if (v['vhost-user'] !== undefined) return runVhostUserRemote({ socket: v['vhost-user'], label: service.channel, setup: service.remote, firmware: v.firmware }, ctx);
     let failed = false;
     const server = await ProcessRemoteServer.start({
       ...processMemory(v),

@@ -4,6 +4,8 @@
  * Each test boots a guest; the guest's init script is test/fixtures/uml-init.sh.
  */
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,5 +117,34 @@ describe('vhost-user remote with the Linux kernel (User-Mode Linux)', { timeout:
       assert.equal(server.stats.errors, 0);
       t.diagnostic(`first guest ${first.ms} ms, second ${second.ms} ms; fds ${fds0} before and after, shared maps ${maps0}`);
     });
+  });
+
+  test('rpmsg remote --vhost-user serves the sample to a guest and refuses a live socket', async (t) => {
+    if ('missing' in uml) return t.skip(uml.missing);
+    const socket = join(dir, 'cli.sock');
+    const bin = join(repoRoot(), 'bin', 'rpmsg.js');
+    const cli = spawn(process.execPath, [bin, 'remote', '--vhost-user', socket, '--service', 'sample'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    cli.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    cli.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!existsSync(socket)) {
+        assert.ok(Date.now() < deadline, `no socket: ${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const second = spawnSync(process.execPath, [bin, 'remote', '--vhost-user', socket], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(second.status, 1, second.stderr);
+      assert.match(second.stderr, /already listening.*EADDRINUSE/);
+      const run = await bootGuest(uml.dir, socket, 'sample');
+      checkSample(run);
+      assert.match(out, /guest attached/);
+      t.diagnostic(`CLI back-end, guest run ${run.ms} ms`);
+    } finally {
+      const exited = new Promise((r) => cli.once('exit', r));
+      cli.kill('SIGTERM');
+      await exited;
+    }
+    assert.equal(existsSync(socket), false, 'the socket file is removed on exit');
   });
 });
