@@ -58,8 +58,8 @@ export {
   startVhostUserRemote,
   type VhostUserRemoteOptions,
   type VhostUserRemoteEvents,
-} from './platform/vhost-user-server.js';
-export type { VhostUserConnection } from './platform/vhost-user-connection.js';
+} from './platform/vhost-user.js';
+export type { VhostUserConnection } from './platform/vhost-user.js';
 export { type TraceRecord, type TraceSink, type TraceDirection } from './trace/record.js';
 export { formatDyndbg, formatJson, dyndbgSink, jsonSink } from './trace/format.js';
 export { PcapngWriter, LINKTYPE_USER0 } from './trace/pcapng.js';

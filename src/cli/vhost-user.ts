@@ -3,7 +3,7 @@
  * a Linux kernel (QEMU, or User-Mode Linux's virtio_uml.device=SOCKET:7). Serves one guest
  * after another until SIGINT/SIGTERM; a socket another back-end still serves is refused.
  */
-import { startVhostUserRemote } from '../platform/vhost-user-server.js';
+import { startVhostUserRemote } from '../platform/vhost-user.js';
 import type { Firmware } from '../platform/firmware.js';
 import type { CommandContext } from './command.js';
 
