@@ -41,6 +41,8 @@ export interface VhostUserRemoteOptions {
   log?: (line: string) => void;
   /** Largest vring size a front-end may set (default 1024). */
   maxVringNum?: number;
+  /** Connections served at once; more are closed at accept (default 8). */
+  maxConnections?: number;
 }
 
 export interface VhostUserRemoteEvents {
@@ -56,8 +58,8 @@ export interface VhostUserRemoteEvents {
 export class VhostUserRemoteServer extends EventEmitter<VhostUserRemoteEvents> {
   readonly socketPath: string;
   readonly connections = new Set<VhostUserConnection>();
-  /** Connections served, and those closed for a protocol error. */
-  readonly stats = { connections: 0, errors: 0 };
+  /** Connections served, those closed for a protocol error, those refused (too many at once). */
+  readonly stats = { connections: 0, errors: 0, refused: 0 };
   private readonly o: VhostUserRemoteOptions;
   private readonly native: NativeAddon;
   private readonly listenFd: number;
@@ -84,6 +86,11 @@ export class VhostUserRemoteServer extends EventEmitter<VhostUserRemoteEvents> {
     for (;;) {
       const fd = this.native.acceptUnix(this.listenFd);
       if (fd < 0) return;
+      if (this.connections.size >= (this.o.maxConnections ?? 8)) {
+        this.stats.refused++;
+        this.native.close(fd);
+        continue;
+      }
       this.serve(fd);
     }
   }
