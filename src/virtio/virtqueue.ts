@@ -32,46 +32,22 @@
 import { RpmsgError, VirtqueueViolation, type VirtqueueViolationCode } from '../errors.js';
 import type { Region } from '../memory/region.js';
 import {
-  VQ_RING_DESC_CHAIN_END,
   VRING_AVAIL_F_NO_INTERRUPT,
   VRING_DESC_F_INDIRECT,
   VRING_DESC_F_NEXT,
   VRING_USED_F_NO_NOTIFY,
 } from './constants.js';
-import { vringLayout, vringNeedEvent, type VringLayout } from './vring-layout.js';
+import { vringNeedEvent, type VringLayout } from './vring-layout.js';
+import {
+  checkRingPlacement,
+  DEFAULT_MAX_BUFFER_LENGTH,
+  initDriverRing,
+  type VirtqueueOptions,
+  type VirtqueueSide,
+} from './virtqueue-options.js';
 
-export type VirtqueueSide = 'driver' | 'device';
+export type { VirtqueueOptions, VirtqueueSide } from './virtqueue-options.js';
 
-export interface VirtqueueOptions {
-  /** Name used in errors and traces, e.g. "host-rx". */
-  name: string;
-  /** The shared region holding the ring (and, for the device, the buffers). */
-  region: Region;
-  /** Region offset of the descriptor table (a multiple of 16). */
-  offset: number;
-  num: number;
-  /** Alignment of the used ring (power of two, ≥ 4). */
-  align: number;
-  side: VirtqueueSide;
-  /** VIRTIO_RING_F_EVENT_IDX negotiated: suppress with used_event/avail_event instead of flags. */
-  eventIdx?: boolean;
-  /**
-   * Driver side: zero the ring and link the free descriptors (`next = i + 1`, the last one
-   * 0x8000), as OpenAMP's driver does before first use. Default true for the driver side.
-   */
-  init?: boolean;
-  /**
-   * Device side: region window [offset, offset+length) that every descriptor's buffer must lie
-   * in (the buffer pool). Default: the whole region.
-   */
-  bufferWindow?: { offset: number; length: number };
-  /** Device side: largest descriptor length accepted. Default 65536. */
-  maxBufferLength?: number;
-  /** Called once, on the first violation; the queue is broken from then on. */
-  onViolation?: (error: VirtqueueViolation) => void;
-}
-
-const DEFAULT_MAX_BUFFER_LENGTH = 65536;
 /** "Do not kick me": bit 0 of either side's flags (the two names have the same value). */
 const NO_KICK = VRING_AVAIL_F_NO_INTERRUPT | VRING_USED_F_NO_NOTIFY;
 const TWO_32 = 0x1_0000_0000;
@@ -156,12 +132,7 @@ export class Virtqueue {
 
   constructor(options: VirtqueueOptions) {
     const { region, offset, num, align, side } = options;
-    this.layout = vringLayout(num, align);
-    if (align < 4) throw new RpmsgError('EINVAL', 'vring align must be at least 4', { align });
-    if (!Number.isInteger(offset) || offset % 16 !== 0) {
-      throw new RpmsgError('EINVAL', 'vring offset must be a multiple of 16', { offset });
-    }
-    region.check(offset, this.layout.size);
+    this.layout = checkRingPlacement(region, offset, num, align);
     this.name = options.name;
     this.side = side;
     this.num = num;
@@ -205,16 +176,7 @@ export class Virtqueue {
 
     this.nextMirrored = side === 'driver' && (options.init ?? true);
     if (side === 'driver') {
-      if (options.init ?? true) {
-        region.fill(offset, L.size, 0);
-        for (let i = 0; i < num; i++) {
-          const next = i + 1 < num ? i + 1 : VQ_RING_DESC_CHAIN_END;
-          this.nextShadow[i] = next;
-          this.u16[((offset + 16 * i + 14) >>> 1)] = next;
-        }
-      } else {
-        for (let i = 0; i < num; i++) this.nextShadow[i] = i + 1 < num ? i + 1 : VQ_RING_DESC_CHAIN_END;
-      }
+      initDriverRing(region, offset, L, this.nextShadow, this.nextMirrored);
       this.freeHead = 0;
       this.numFreeDesc = num;
     } else {
