@@ -25,6 +25,7 @@ import {
   type WaitEvent,
 } from '../rpmsg/diagnostics.js';
 import type { RpmsgLink } from '../rpmsg/link.js';
+import type { LinkStats } from '../rpmsg/types.js';
 import { vringLayout } from '../virtio/vring-layout.js';
 
 export interface EndpointStats {
@@ -48,21 +49,14 @@ export interface VringStats {
   inFlight: number;
 }
 
-export interface LinkStatsReport {
+/** The link's own always-on totals (`LinkStats`, since it came up) plus what the collector saw. */
+export interface LinkStatsReport extends LinkStats {
   name: string;
   role: 'host' | 'remote';
   up: boolean;
   mtu: number | undefined;
-  rxMessages: number;
-  rxBytes: number;
-  txMessages: number;
-  txBytes: number;
-  /** The link's own totals of drops (since it came up). */
-  rxDroppedNoEndpoint: number;
-  rxInvalid: number;
   /** Drops by reason since the collector started. */
   drops: Record<DropReason, number>;
-  callbackErrors: number;
   /** Sends that had to wait for a tx buffer (since the collector started). */
   waits: number;
   /** Senders waiting now. */
