@@ -14,7 +14,7 @@
 import type { FirmwareContext } from '../platform/firmware.js';
 import type { Endpoint } from '../rpmsg/endpoint.js';
 import { openServiceEndpoint, Mailbox, type HostTestContext, type HostTestResult } from './host-test.js';
-import { PING_HDR_SIZE, isShutdown, pingDataIntact, pingPayload, readPing } from './payload.js';
+import { isShutdown, pingCount, pingDataIntact, pingPayload, readPing } from './payload.js';
 
 export const OPENAMP_DEMO_SERVICE = 'rpmsg-openamp-demo-channel';
 
@@ -69,8 +69,7 @@ export async function runEchoPing(ctx: HostTestContext, name = OPENAMP_DEMO_SERV
       box.waker.notify();
     },
   });
-  const maxSize = ept.getMtu() - PING_HDR_SIZE;
-  const total = Math.min(ctx.count ?? maxSize, maxSize);
+  const total = pingCount(ept.getMtu(), ctx.count);
   let messages = 0;
   let errors = 0;
   try {

@@ -19,7 +19,7 @@ import type { Endpoint } from '../rpmsg/endpoint.js';
 import type { RxBufferHold, TxBuffer } from '../rpmsg/ops.js';
 import { OPENAMP_DEMO_SERVICE } from './echo.js';
 import { Waker, openServiceEndpoint, type HostTestContext, type HostTestResult } from './host-test.js';
-import { PING_HDR_SIZE, isShutdown, pingDataIntact, readPing, writePing } from './payload.js';
+import { isShutdown, pingCount, pingDataIntact, readPing, writePing } from './payload.js';
 
 /** MAX_NB_TX_BUFF of rpmsg-nocopy-echo.c. */
 const RECLAIM_BUFFERS = 10;
@@ -109,8 +109,7 @@ export async function runNocopyPing(ctx: HostTestContext): Promise<HostTestResul
       },
     },
   );
-  const maxSize = ept.getMtu() - PING_HDR_SIZE;
-  const total = Math.min(ctx.count ?? maxSize, maxSize);
+  const total = pingCount(ept.getMtu(), ctx.count);
   let messages = 0;
   let errors = 0;
   try {

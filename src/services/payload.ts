@@ -12,6 +12,12 @@ export const PING_FILL = 0xa5;
 /** The first u32 of a message that tells OpenAMP's remotes to stop (rpmsg-echo.c SHUTDOWN_MSG). */
 export const SHUTDOWN_MSG = 0xef56a55a;
 
+/** Pings a host test sends: one per size up to the MTU less the header, or `count` if fewer. */
+export function pingCount(mtu: number, count: number | undefined): number {
+  const maxSize = mtu - PING_HDR_SIZE;
+  return Math.min(count ?? maxSize, maxSize);
+}
+
 /** Write a ping header and `size` fill bytes into `buf` (at least 16 + size bytes). */
 export function writePing(buf: Uint8Array, num: number, size: number): number {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
