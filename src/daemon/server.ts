@@ -18,8 +18,11 @@ import type { Channel } from '../rpmsg/channel.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
 import { ownerOnlyPolicy, type Policy } from './policy.js';
 import { DEFAULT_MAX_FRAME } from './protocol.js';
+import type { DaemonContext, DaemonCounters } from './context.js';
 import { DaemonSession } from './session.js';
 import { defaultSocketPath } from './socket-path.js';
+
+export type { DaemonContext, DaemonCounters } from './context.js';
 
 export interface DaemonOptions {
   bus: RpmsgBus;
@@ -40,31 +43,6 @@ export interface DaemonOptions {
   /** A client must say HELLO within this, ms (default 10000). */
   helloTimeoutMs?: number;
   log?: (line: string) => void;
-}
-
-export interface DaemonCounters {
-  connections: number;
-  malformed: number;
-  refused: number;
-  rateLimited: number;
-  rxDropped: number;
-  opened: number;
-}
-
-/** What sessions see of the daemon (not part of the public API). */
-export interface DaemonContext {
-  readonly bus: RpmsgBus;
-  readonly policy: Policy;
-  readonly maxFrame: number;
-  readonly maxInflight: number;
-  readonly maxQueuedBytes: number;
-  readonly sendTimeoutMs: number;
-  readonly helloTimeoutMs: number;
-  readonly counters: DaemonCounters;
-  /** Channels created through the daemon (the only ones it destroys). */
-  readonly staticChannels: Set<Channel>;
-  log(line: string): void;
-  sessionClosed(s: DaemonSession): void;
 }
 
 type PeerCred = { pid: number | undefined; uid: number | undefined; gid: number | undefined };

@@ -17,7 +17,7 @@ import type { Endpoint } from '../rpmsg/endpoint.js';
 import type { RpmsgLink } from '../rpmsg/link.js';
 import { FrameDecoder, Op, PROTOCOL_VERSION, encodeFrame, type Frame } from './protocol.js';
 import { TokenBucket, channelAllowed, findRule, type ClientIdentity, type ClientRule } from './policy.js';
-import type { DaemonContext } from './server.js';
+import type { DaemonContext } from './context.js';
 
 interface OpenEndpoint {
   ept: Endpoint;
