@@ -33,11 +33,15 @@ export class AtomicsDoorbell implements Doorbell {
     this.peerParked = host ? CTRL_REMOTE_PARKED : CTRL_HOST_PARKED;
   }
 
-  /** Ring the peer's bell. */
+  /**
+   * Ring the peer's bell. Wakes every waiter on the word, not one: a stopped PollLoop (before a
+   * reset) leaves its waitAsync pending, and waking only the first in line would wake that stale
+   * waiter instead of the live loop, which would then sleep through every later kick.
+   */
   kick(): void {
     this.kicksSent++;
     Atomics.add(this.i32, this.peer, 1);
-    if (Atomics.load(this.i32, this.peerParked) !== 0) Atomics.notify(this.i32, this.peer, 1);
+    if (Atomics.load(this.i32, this.peerParked) !== 0) Atomics.notify(this.i32, this.peer);
   }
 
   /** Our bell's current value (read before the final re-check). */

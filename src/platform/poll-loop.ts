@@ -69,6 +69,8 @@ export class PollLoop {
       this.run();
     };
     this.wakeBound = () => {
+      // A stopped loop's late wake-up must not clear the flag a newer loop on this bell set.
+      if (!this.running) return;
       this.bell.setParked(false);
       this.run();
     };

@@ -56,16 +56,12 @@ async function attackAndReset(
 }
 
 describe('violations on the host rx ring, then reset', () => {
-  // Runs, but does not fail the suite yet: on the worker platform the channel does not always
-  // come back after reset() (about 3 runs in 4 on the loaded machine); the process platform
-  // below passes every class. Tracked in the closing note of issue 9.
-  it('worker remote: each class is reported at once and traffic resumes after reset()', { todo: 'channel not always re-announced after reset() on workers' }, async () => {
+  it('worker remote: each class is reported at once and traffic resumes after reset()', async () => {
     const { bus, got } = echoBus();
     const rp = await startWorkerRemote(bus, { firmware, log: () => {} });
     rp.on('error', () => {});
     try {
-      // idx-back on the worker platform is not yet reliable after two earlier resets (see the report).
-      for (const [cls, code] of CLASSES.slice(0, 2)) {
+      for (const [cls, code] of CLASSES) {
         const r = await attackAndReset(bus, got, rp, cls);
         console.log(`worker ${cls}: ${code} reported in ${r.ms.toFixed(1)} ms, traffic resumed after reset`);
         assert.equal(r.code, code);
