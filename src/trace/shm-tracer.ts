@@ -22,7 +22,7 @@ import { RPMSG_HDR_SIZE } from '../rpmsg-virtio/header.js';
 import type { RingPlacement } from '../virtio/vring-layout.js';
 import { VIRTIO_CONFIG_S_DRIVER_OK } from '../virtio/constants.js';
 import { inspectVring } from '../virtio/inspect.js';
-import { vringSize } from '../virtio/vring-layout.js';
+import { vringLayout } from '../virtio/vring-layout.js';
 import type { VdevHandle } from '../virtio/resource-table.js';
 import { DEFAULT_SNAPLEN, nowUs, recordFromWire, type TraceRecord } from './record.js';
 
@@ -157,10 +157,17 @@ export class ShmTracer {
 
   private scan(w: Watch, dir: 'h2r' | 'r2h', t: number, out: TraceRecord[]): void {
     const { offset, num, align } = w.place;
-    this.refresh(offset, vringSize(num, align));
-    const snap = inspectVring(this.region, offset, num, align);
+    // The index word first, then the ring: a peer writes descriptor, ring entry, index in that
+    // order, so entries and descriptors read after the index are at least as new as it. One
+    // copy of the whole ring would read the descriptor table (at the start) before the index.
+    const L = vringLayout(num, align);
+    this.region.check(offset, L.size);
+    const idxAt = offset + (dir === 'r2h' ? L.usedIdx : L.availIdx);
+    this.refresh(idxAt, 2);
     // vring0: the remote's messages are on the used ring; vring1: the host's on the avail ring.
-    const idx = dir === 'r2h' ? snap.usedIdx : snap.availIdx;
+    const idx = this.region.getU16(idxAt);
+    this.refresh(offset, L.size);
+    const snap = inspectVring(this.region, offset, num, align);
     if (w.lastIdx < 0) {
       w.lastIdx = idx; // start watching now: what is already there was sent before we came
       return;

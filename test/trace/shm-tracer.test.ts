@@ -64,6 +64,7 @@ describe('shared-memory tracer', () => {
     const r2h = seen.filter((r) => r.dir === 'r2h' && r.ns === undefined);
     // 19 × "hello world!" and "goodbye!", each echoed; nothing was missed.
     assert.equal(tracer.stats.missed, 0);
+    assert.equal(tracer.stats.invalid, 0);
     assert.equal(h2r.length, 20);
     assert.equal(r2h.length, 20);
     const text = (r: TraceRecord): string => Buffer.from(r.wire.subarray(16)).toString();
