@@ -4,8 +4,7 @@
  * JSON object per line.
  */
 import { once } from 'node:events';
-import { defineCommand } from './command.js';
-import { clientFlags, connectFrom, hex } from './daemon-flags.js';
+import { defineClientCommand, hex, linkFlag } from './daemon-flags.js';
 import { UsageError, flag } from './flags.js';
 
 export function hexDump(data: Uint8Array): string[] {
@@ -19,7 +18,7 @@ export function hexDump(data: Uint8Array): string[] {
   return lines;
 }
 
-export const listenCommand = defineCommand({
+export const listenCommand = defineClientCommand({
   name: 'listen',
   summary: 'print the messages that arrive on a new endpoint of a channel (hex dump, raw or JSON lines)',
   description: 'Runs until interrupted, --count messages, or the endpoint is gone (exit 1, EPIPE).\nWith --json: one JSON object per message and line ({"src", "len", "hex"}).',
@@ -28,41 +27,37 @@ export const listenCommand = defineCommand({
     raw: flag.boolean({ help: 'write the bytes as they are to stdout' }),
     count: flag.int({ help: 'exit after this many messages', min: 1, max: 2 ** 31 }),
     send: flag.string({ help: 'send this text first (the remote learns our address from it)', metavar: 'TEXT' }),
-    link: flag.string({ help: 'the channel on this link (default: the first)', metavar: 'NAME' }),
-    ...clientFlags,
+    link: linkFlag,
   },
-  async run(values, ctx, [channel]) {
+  check(values) {
     if (values.raw && values.json) throw new UsageError('--raw and --json exclude each other');
-    const client = await connectFrom(values, ctx.signal);
-    try {
-      const ept = await client.open(channel!, values.link !== undefined ? { link: values.link } : {});
-      if (!values.raw && !values.json) ctx.warn(`rpmsg listen: ${ept.name} on ${ept.link}, ${hex(ept.addr)} -> ${hex(ept.dst)}`);
-      let seen = 0;
-      let finish!: (code: number) => void;
-      const done = new Promise<number>((r) => (finish = r));
-      ept.on('message', (data: Uint8Array, src: number) => {
-        seen++;
-        if (values.raw) process.stdout.write(data);
-        else if (values.json) console.log(JSON.stringify({ src, len: data.length, hex: Buffer.from(data).toString('hex') }));
-        else {
-          ctx.log(`${ept.link} ${ept.name}: ${data.length} bytes from ${hex(src)}`);
-          for (const l of hexDump(data)) ctx.log(l);
-        }
-        if (values.count !== undefined && seen >= values.count) finish(0);
-      });
-      ept.on('drop', (n: number) => ctx.warn(`rpmsg listen: ${n} messages dropped (reader too slow)`));
-      ept.on('gone', (e: Error) => {
-        ctx.warn(`rpmsg listen: ${e.message} [EPIPE]`);
-        finish(1);
-      });
-      ctx.signal.addEventListener('abort', () => finish(0), { once: true });
-      if (values.send !== undefined) await ept.send(new TextEncoder().encode(values.send));
-      const code = await done;
-      ept.removeAllListeners('gone');
-      if (values.raw && process.stdout.writableLength > 0) await once(process.stdout, 'drain');
-      return code;
-    } finally {
-      client.close();
-    }
+  },
+  async run(client, values, ctx, [channel]) {
+    const ept = await client.open(channel!, values.link !== undefined ? { link: values.link } : {});
+    if (!values.raw && !values.json) ctx.warn(`rpmsg listen: ${ept.name} on ${ept.link}, ${hex(ept.addr)} -> ${hex(ept.dst)}`);
+    let seen = 0;
+    let finish!: (code: number) => void;
+    const done = new Promise<number>((r) => (finish = r));
+    ept.on('message', (data: Uint8Array, src: number) => {
+      seen++;
+      if (values.raw) process.stdout.write(data);
+      else if (values.json) console.log(JSON.stringify({ src, len: data.length, hex: Buffer.from(data).toString('hex') }));
+      else {
+        ctx.log(`${ept.link} ${ept.name}: ${data.length} bytes from ${hex(src)}`);
+        for (const l of hexDump(data)) ctx.log(l);
+      }
+      if (values.count !== undefined && seen >= values.count) finish(0);
+    });
+    ept.on('drop', (n: number) => ctx.warn(`rpmsg listen: ${n} messages dropped (reader too slow)`));
+    ept.on('gone', (e: Error) => {
+      ctx.warn(`rpmsg listen: ${e.message} [EPIPE]`);
+      finish(1);
+    });
+    ctx.signal.addEventListener('abort', () => finish(0), { once: true });
+    if (values.send !== undefined) await ept.send(new TextEncoder().encode(values.send));
+    const code = await done;
+    ept.removeAllListeners('gone');
+    if (values.raw && process.stdout.writableLength > 0) await once(process.stdout, 'drain');
+    return code;
   },
 });

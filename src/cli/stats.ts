@@ -8,7 +8,8 @@ import { ShmTracer } from '../trace/shm-tracer.js';
 import { BusStats, type LinkStatsReport } from '../trace/stats.js';
 import { defineCommand } from './command.js';
 import { runDemo } from './demo.js';
-import { UsageError, flag, jsonFlag } from './flags.js';
+import { busSource, busSourceFlags } from './bus-source.js';
+import { flag, jsonFlag } from './flags.js';
 
 export interface StatsCommandOptions {
   shm?: string;
@@ -97,13 +98,12 @@ export const statsCommand = defineCommand({
     'prints what crossed it and each vring\'s indices; --demo runs the demo in this process and\n' +
     'prints the bus\'s counters per link and endpoint when it has finished.',
   flags: {
-    shm: flag.string({ help: 'shared-memory file of a running pair', metavar: 'PATH' }),
-    demo: flag.boolean({ help: 'run the demo in this process and report its bus' }),
+    ...busSourceFlags,
     interval: flag.int({ help: '--shm: milliseconds to watch', metavar: 'MS', min: 1, max: 3_600_000, default: 1000 }),
     json: jsonFlag,
   },
   async run(v, ctx) {
-    if ((v.shm === undefined) === !v.demo) throw new UsageError('give exactly one of --shm PATH and --demo');
-    return runStats({ json: v.json, printJson: (j) => ctx.json(j), intervalMs: v.interval, log: (l) => ctx.log(l), ...(v.shm !== undefined ? { shm: v.shm } : {}) });
+    const source = busSource(v);
+    return runStats({ json: v.json, printJson: (j) => ctx.json(j), intervalMs: v.interval, log: (l) => ctx.log(l), ...(source.kind === 'shm' ? { shm: source.path } : {}) });
   },
 });

@@ -15,6 +15,7 @@ import type { TraceSink } from '../trace/record.js';
 import { ShmTracer } from '../trace/shm-tracer.js';
 import { defineCommand } from './command.js';
 import { runDemo } from './demo.js';
+import { busSource, busSourceFlags } from './bus-source.js';
 import { UsageError, flag } from './flags.js';
 
 export type TraceFormat = 'dyndbg' | 'json' | 'pcapng';
@@ -102,8 +103,7 @@ export const traceCommand = defineCommand({
     'pcapng: link type USER0 (147), one interface per link; open it with\n' +
     '  wireshark -X lua_script:contrib/wireshark/rpmsg.lua FILE',
   flags: {
-    shm: flag.string({ help: 'shared-memory file of a running pair', metavar: 'PATH' }),
-    demo: flag.boolean({ help: 'trace the demo (worker remotes) run in this process' }),
+    ...busSourceFlags,
     remotes: flag.int({ help: 'demo: remote processors', min: 1, max: 64, default: 1 }),
     messages: flag.int({ help: 'demo: messages per remote', min: 1, max: 1_000_000, default: 3 }),
     format: flag.choice(['dyndbg', 'json', 'pcapng'] as const, { help: 'output format', default: 'dyndbg' }),
@@ -114,14 +114,14 @@ export const traceCommand = defineCommand({
     snaplen: flag.int({ help: 'bytes kept per message, header included', min: 16, max: 65551 }),
   },
   async run(v, ctx) {
-    if ((v.shm === undefined) === !v.demo) throw new UsageError('give exactly one of --shm PATH and --demo');
+    const source = busSource(v);
     if (v.format === 'pcapng' && v.output === undefined && process.stdout.isTTY) throw new UsageError('pcapng is binary: give -o FILE (or -o - to pipe it)');
     return runTrace({
       format: v.format,
       intervalMs: v.interval,
       log: (l) => ctx.log(l),
       signal: ctx.signal,
-      ...(v.shm !== undefined ? { shm: v.shm } : { demo: { remotes: v.remotes, count: v.messages } }),
+      ...(source.kind === 'shm' ? { shm: source.path } : { demo: { remotes: v.remotes, count: v.messages } }),
       ...(v.output !== undefined ? { output: v.output } : {}),
       ...(v.duration !== undefined ? { durationMs: v.duration } : {}),
       ...(v.count !== undefined ? { count: v.count } : {}),

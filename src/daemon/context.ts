@@ -4,6 +4,7 @@
  */
 import type { RpmsgBus } from '../rpmsg/bus.js';
 import type { Channel } from '../rpmsg/channel.js';
+import type { RpmsgLink } from '../rpmsg/link.js';
 import type { Policy } from './policy.js';
 
 /** A session as the daemon tracks it. */
@@ -20,18 +21,30 @@ export interface DaemonCounters {
   opened: number;
 }
 
+/** The daemon's per-client limits (RpmsgDaemon.start options, with their defaults applied). */
+export interface DaemonLimits {
+  /** Largest frame a client may send, bytes. */
+  readonly maxFrame: number;
+  /** Sends per client waiting for a tx buffer before the daemon stops reading it. */
+  readonly maxInflight: number;
+  /** Bytes queued to one client's socket before its messages are dropped. */
+  readonly maxQueuedBytes: number;
+  /** Wait for a tx buffer per send, ms. */
+  readonly sendTimeoutMs: number;
+  /** A client must say HELLO within this, ms. */
+  readonly helloTimeoutMs: number;
+}
+
 /** What sessions see of the daemon (not part of the public API). */
 export interface DaemonContext {
   readonly bus: RpmsgBus;
   readonly policy: Policy;
-  readonly maxFrame: number;
-  readonly maxInflight: number;
-  readonly maxQueuedBytes: number;
-  readonly sendTimeoutMs: number;
-  readonly helloTimeoutMs: number;
+  readonly limits: DaemonLimits;
   readonly counters: DaemonCounters;
   /** Channels created through the daemon (the only ones it destroys). */
   readonly staticChannels: Set<Channel>;
   log(line: string): void;
+  /** Tell the session when `link` goes down (one listener per link, whatever the sessions). */
+  watchLink(link: RpmsgLink): void;
   sessionClosed(s: SessionHandle): void;
 }

@@ -16,13 +16,14 @@ import { RpmsgError } from '../errors.js';
 import { loadNative } from '../native/addon.js';
 import type { Channel } from '../rpmsg/channel.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
+import type { RpmsgLink } from '../rpmsg/link.js';
 import { ownerOnlyPolicy, type Policy } from './policy.js';
 import { DEFAULT_MAX_FRAME } from './protocol.js';
-import type { DaemonContext, DaemonCounters } from './context.js';
+import type { DaemonContext, DaemonCounters, DaemonLimits } from './context.js';
 import { DaemonSession } from './session.js';
 import { defaultSocketPath } from './socket-path.js';
 
-export type { DaemonContext, DaemonCounters } from './context.js';
+export type { DaemonContext, DaemonCounters, DaemonLimits } from './context.js';
 
 export interface DaemonOptions {
   bus: RpmsgBus;
@@ -51,16 +52,17 @@ export class RpmsgDaemon extends EventEmitter implements DaemonContext {
   readonly bus: RpmsgBus;
   readonly socketPath: string;
   readonly policy: Policy;
-  readonly maxFrame: number;
-  readonly maxInflight: number;
-  readonly maxQueuedBytes: number;
-  readonly sendTimeoutMs: number;
-  readonly helloTimeoutMs: number;
+  readonly limits: DaemonLimits;
   readonly counters: DaemonCounters = { connections: 0, malformed: 0, refused: 0, rateLimited: 0, rxDropped: 0, opened: 0 };
   readonly staticChannels = new Set<Channel>();
   private readonly maxClients: number;
   private readonly logFn: (line: string) => void;
   private readonly sessions = new Set<DaemonSession>();
+  /** Links with the daemon's one 'down' listener (not one per session: no listener pile-up). */
+  private readonly watchedLinks = new Map<RpmsgLink, () => void>();
+  private readonly onChannelRemoved = (ch: Channel): void => {
+    for (const s of this.sessions) s.channelGone(ch);
+  };
   private server: Server | undefined;
   private nextId = 1;
   private credWarned = false;
@@ -70,12 +72,14 @@ export class RpmsgDaemon extends EventEmitter implements DaemonContext {
     this.bus = o.bus;
     this.socketPath = o.socketPath ?? defaultSocketPath();
     this.policy = o.policy ?? ownerOnlyPolicy();
-    this.maxFrame = o.maxFrame ?? DEFAULT_MAX_FRAME;
+    this.limits = {
+      maxFrame: o.maxFrame ?? DEFAULT_MAX_FRAME,
+      maxInflight: o.maxInflight ?? 64,
+      maxQueuedBytes: o.maxQueuedBytes ?? 1 << 20,
+      sendTimeoutMs: o.sendTimeoutMs ?? 15_000,
+      helloTimeoutMs: o.helloTimeoutMs ?? 10_000,
+    };
     this.maxClients = o.maxClients ?? 256;
-    this.maxInflight = o.maxInflight ?? 64;
-    this.maxQueuedBytes = o.maxQueuedBytes ?? 1 << 20;
-    this.sendTimeoutMs = o.sendTimeoutMs ?? 15_000;
-    this.helloTimeoutMs = o.helloTimeoutMs ?? 10_000;
     this.logFn = o.log ?? (() => {});
   }
 
@@ -98,6 +102,7 @@ export class RpmsgDaemon extends EventEmitter implements DaemonContext {
     }
     chmodSync(d.socketPath, d.policy.socketMode);
     server.on('error', (e) => d.log(`socket error: ${e.message}`));
+    d.bus.on('channel-removed', d.onChannelRemoved);
     d.server = server;
     return d;
   }
@@ -108,6 +113,17 @@ export class RpmsgDaemon extends EventEmitter implements DaemonContext {
 
   log(line: string): void {
     this.logFn(line);
+  }
+
+  /** @internal */
+  watchLink(link: RpmsgLink): void {
+    if (this.watchedLinks.has(link)) return;
+    const onDown = (): void => {
+      this.watchedLinks.delete(link);
+      for (const s of this.sessions) s.linkDown();
+    };
+    this.watchedLinks.set(link, onDown);
+    link.once('down', onDown);
   }
 
   /** @internal */
@@ -148,6 +164,9 @@ export class RpmsgDaemon extends EventEmitter implements DaemonContext {
     const server = this.server;
     if (server === undefined) return;
     this.server = undefined;
+    this.bus.off('channel-removed', this.onChannelRemoved);
+    for (const [link, onDown] of this.watchedLinks) link.off('down', onDown);
+    this.watchedLinks.clear();
     for (const s of [...this.sessions]) s.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
