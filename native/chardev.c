@@ -21,39 +21,14 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 
-static int get_fd(napi_env env, napi_value v, int *fd) {
-  int32_t n = -1;
-  if (napi_get_value_int32(env, v, &n) != napi_ok || n < 0) {
-    napi_throw_type_error(env, "EINVAL", "fd must be a non-negative integer");
-    return -1;
-  }
-  *fd = n;
-  return 0;
-}
-
-static int get_u32(napi_env env, napi_value v, uint32_t *out) {
-  double d = -1;
-  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0 && d <= 4294967295.0) || d != (double)(uint32_t)d) {
-    napi_throw_range_error(env, "EINVAL", "address must be an integer in 0..0xffffffff");
-    return -1;
-  }
-  *out = (uint32_t)d;
-  return 0;
-}
-
 static napi_value rpmsg_ctrl(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 5) {
-    napi_throw_type_error(env, "EINVAL", "rpmsgCtrl(fd, request, name, src, dst) expects five arguments");
-    return NULL;
-  }
+  if (!rpmsg_args(env, info, 5, argv, "rpmsgCtrl(fd, request, name, src, dst) expects five arguments")) return NULL;
   int fd;
   int32_t request = 0;
   struct rpmsg_endpoint_info ept;
   memset(&ept, 0, sizeof ept);
-  if (get_fd(env, argv[0], &fd) != 0) return NULL;
+  if (!rpmsg_arg_fd(env, argv[0], &fd)) return NULL;
   napi_get_value_int32(env, argv[1], &request);
   /* name[32]: at most 31 bytes, as the kernel forces the last byte to NUL; longer is an error */
   char name[sizeof ept.name + 1];
@@ -63,7 +38,12 @@ static napi_value rpmsg_ctrl(napi_env env, napi_callback_info info) {
     return NULL;
   }
   memcpy(ept.name, name, len);
-  if (get_u32(env, argv[3], &ept.src) != 0 || get_u32(env, argv[4], &ept.dst) != 0) return NULL;
+  int64_t src, dst;
+  if (!rpmsg_arg_int(env, argv[3], "src", 0, UINT32_MAX, &src) || !rpmsg_arg_int(env, argv[4], "dst", 0, UINT32_MAX, &dst)) {
+    return NULL;
+  }
+  ept.src = (uint32_t)src;
+  ept.dst = (uint32_t)dst;
   unsigned long req;
   const char *what;
   switch (request) {
@@ -79,21 +59,15 @@ static napi_value rpmsg_ctrl(napi_env env, napi_callback_info info) {
 }
 
 static napi_value rpmsg_destroy_ept(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int fd;
-  if (argc < 1 || get_fd(env, argv[0], &fd) != 0) return NULL;
+  if (!rpmsg_arg_fd_only(env, info, &fd)) return NULL;
   if (ioctl(fd, RPMSG_DESTROY_EPT_IOCTL) < 0) return rpmsg_throw_errno(env, "ioctl(RPMSG_DESTROY_EPT_IOCTL)", errno);
   return NULL;
 }
 
 static napi_value tty_make_raw(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int fd;
-  if (argc < 1 || get_fd(env, argv[0], &fd) != 0) return NULL;
+  if (!rpmsg_arg_fd_only(env, info, &fd)) return NULL;
   struct termios t;
   if (tcgetattr(fd, &t) != 0) return rpmsg_throw_errno(env, "tcgetattr", errno);
   cfmakeraw(&t);
@@ -103,11 +77,6 @@ static napi_value tty_make_raw(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-void rpmsg_register_chardev(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-    {"rpmsgCtrl", NULL, rpmsg_ctrl, NULL, NULL, NULL, napi_default, NULL},
-    {"rpmsgDestroyEpt", NULL, rpmsg_destroy_ept, NULL, NULL, NULL, napi_default, NULL},
-    {"ttyMakeRaw", NULL, tty_make_raw, NULL, NULL, NULL, napi_default, NULL},
-  };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
-}
+RPMSG_REGISTER(chardev,
+               {"rpmsgCtrl", rpmsg_ctrl}, {"rpmsgDestroyEpt", rpmsg_destroy_ept},
+               {"ttyMakeRaw", tty_make_raw})

@@ -15,12 +15,9 @@
 #include <sys/types.h>
 
 static napi_value peercred(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd = -1;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
-    napi_throw_type_error(env, "EINVAL", "peercred(fd) expects a file descriptor");
+  int fd;
+  if (!rpmsg_args(env, info, 1, argv, "peercred(fd) expects a file descriptor") || !rpmsg_arg_fd(env, argv[0], &fd)) {
     return NULL;
   }
   struct ucred cred;
@@ -38,8 +35,5 @@ static napi_value peercred(napi_env env, napi_callback_info info) {
   return out;
 }
 
-void rpmsg_register_peercred(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "peercred", NAPI_AUTO_LENGTH, peercred, NULL, &fn);
-  napi_set_named_property(env, exports, "peercred", fn);
-}
+RPMSG_REGISTER(peercred,
+               {"peercred", peercred})

@@ -24,13 +24,8 @@ static void finalize_mapping(napi_env env, void *data, void *hint) {
 }
 
 static napi_value map_file(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 3) {
-    napi_throw_type_error(env, "EINVAL", "map(path, size, create) expects three arguments");
-    return NULL;
-  }
+  if (!rpmsg_args(env, info, 3, argv, "map(path, size, create) expects three arguments")) return NULL;
   char path[4096];
   size_t len = 0;
   if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len == 0 || len >= sizeof path - 1) {
@@ -50,21 +45,10 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   int fd = open(path, O_RDWR | (create ? O_CREAT : 0), 0666);
   if (fd < 0) return rpmsg_throw_errno(env, "open", errno);
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int e = errno;
-    close(fd);
-    return rpmsg_throw_errno(env, "fstat", e);
-  }
+  if (fstat(fd, &st) != 0) return rpmsg_close_throw(env, fd, "fstat", errno);
   if ((size_t)st.st_size < size) {
-    if (!create) {
-      close(fd);
-      return rpmsg_throw_errno(env, "map (file smaller than size)", EINVAL);
-    }
-    if (ftruncate(fd, (off_t)size) != 0) {
-      int e = errno;
-      close(fd);
-      return rpmsg_throw_errno(env, "ftruncate", e);
-    }
+    if (!create) return rpmsg_close_throw(env, fd, "map (file smaller than size)", EINVAL);
+    if (ftruncate(fd, (off_t)size) != 0) return rpmsg_close_throw(env, fd, "ftruncate", errno);
   }
   void *addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   int e = errno;
@@ -80,8 +64,5 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   return ab;
 }
 
-void rpmsg_register_shm(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "map", NAPI_AUTO_LENGTH, map_file, NULL, &fn);
-  napi_set_named_property(env, exports, "map", fn);
-}
+RPMSG_REGISTER(shm,
+               {"map", map_file})

@@ -12,7 +12,8 @@ export interface NativeAddon {
   /** native/shm.c: map a file MAP_SHARED read/write as an ArrayBuffer (unmapped by its finalizer). */
   map(path: string, size: number, create: boolean): ArrayBuffer;
 
-  // native/fd.c: fd toolkit. Every fd it creates is O_NONBLOCK | O_CLOEXEC; no call blocks;
+  // native/unix.c, fdpass.c, fdio.c, eventfd.c, mmap.c, watch.c: fd toolkit (helpers in
+  // common.c). Every fd it creates is O_NONBLOCK | O_CLOEXEC; no call blocks;
   // "would block" is a return value (-1, null, 0 or false as stated), other errors throw
   // Error with the errno name as `code` and `syscall`.
   /** A connected AF_UNIX SOCK_STREAM pair. */

@@ -15,7 +15,7 @@
  *   from the endpoint's destination, and an endpoint sends only to that destination (ENXIO
  *   for another: rpmsg_char has no sendto).
  * - Nothing blocks the event loop: every fd is O_NONBLOCK, watched for input with libuv
- *   (native/fd.c). A write that finds no tx buffer (EAGAIN) is the try variants' ENOMEM;
+ *   (native/fdio.c). A write that finds no tx buffer (EAGAIN) is the try variants' ENOMEM;
  *   blocking variants wait in the link's queue (15 s). Linux 6.1's virtio transport has no
  *   poll operation (rpmsg_poll returns 0: POLLOUT never comes, checked in the UML guest), so
  *   while senders wait the writes are retried on a timer, 1 ms doubling to `maxRetryMs`.

@@ -2,7 +2,7 @@
  * A channel named "rpmsg-tty" becomes /dev/ttyRPMSGN (Linux drivers/tty/rpmsg_tty.c): raw bytes
  * both ways, no framing; each write goes out as messages of at most the MTU. This opens one as
  * a Node byte stream (Duplex) in raw mode (cfmakeraw: no echo, no line discipline, no \r\n),
- * non-blocking, driven by libuv readiness (native/fd.c).
+ * non-blocking, driven by libuv readiness (native/fdio.c, native/watch.c).
  *
  * rpmsg_tty writes with rpmsg_trysend and reports a full tx ring as ENOMEM from write(2) while
  * poll(2) still says writable (its write_room is the MTU): such a write is retried after
