@@ -103,11 +103,13 @@ export class Region {
     );
   }
 
-  private checkAligned(offset: number, width: number): void {
+  /** The index of the `width`-byte word at `offset` in the view of that width; EFAULT unless inside and aligned. */
+  private atomicSlot(offset: number, width: 2 | 4): number {
     this.check(offset, width);
     if (offset % width !== 0) {
       throw new MemoryBoundsError(`unaligned ${width * 8}-bit atomic access`, { offset, width });
     }
+    return offset / width;
   }
 
   getU8(offset: number): number {
@@ -146,22 +148,19 @@ export class Region {
     this.dv.setUint32(offset + 4, Math.floor(value / TWO_32), true);
   }
 
-  /** Atomic (sequentially consistent) 16-bit load of a word both sides race on. */
+  /** Atomic (sequentially consistent) loads of words both sides race on: aligned, checked. */
   loadU16(offset: number): number {
-    this.checkAligned(offset, 2);
-    return Atomics.load(this.u16, offset >>> 1);
-  }
-  storeU16(offset: number, value: number): void {
-    this.checkAligned(offset, 2);
-    Atomics.store(this.u16, offset >>> 1, value);
+    return Atomics.load(this.u16, this.atomicSlot(offset, 2));
   }
   loadU32(offset: number): number {
-    this.checkAligned(offset, 4);
-    return Atomics.load(this.u32, offset >>> 2);
+    return Atomics.load(this.u32, this.atomicSlot(offset, 4));
+  }
+  /** Atomic (sequentially consistent) stores, as the loads. */
+  storeU16(offset: number, value: number): void {
+    Atomics.store(this.u16, this.atomicSlot(offset, 2), value);
   }
   storeU32(offset: number, value: number): void {
-    this.checkAligned(offset, 4);
-    Atomics.store(this.u32, offset >>> 2, value);
+    Atomics.store(this.u32, this.atomicSlot(offset, 4), value);
   }
 
   /** Copy `src` (or its [srcStart, srcEnd) part) into the region at `offset`. */

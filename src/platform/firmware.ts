@@ -35,6 +35,19 @@ export interface FirmwareContext {
 
 export type Firmware = (ctx: FirmwareContext) => void | Promise<void>;
 
+/** Where a remote-side server (process, vhost-user) takes its firmware from, and its name. */
+export interface FirmwareSourceOptions {
+  /** Firmware module run for each host that attaches (its default export), or `setup`. */
+  firmware?: string;
+  setup?: Firmware;
+  /** Given to the firmware as `ctx.options`. */
+  options?: Record<string, unknown>;
+  /** Remote processor name. */
+  name?: string;
+  /** Where the firmware's ctx.log lines go. */
+  log?: (line: string) => void;
+}
+
 /** Identity helper that types a firmware's default export. */
 export function defineFirmware(fn: Firmware): Firmware {
   return fn;

@@ -12,7 +12,7 @@
  * re-posts its buffers and sets DRIVER_OK; the remote re-announces and the channels come back.
  */
 import { EventEmitter } from 'node:events';
-import { RpmsgError, reportError } from '../errors.js';
+import { RpmsgError, reportError, type ErrorSink } from '../errors.js';
 import type { Region } from '../memory/region.js';
 import type { NameService } from '../ns/name-service.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
@@ -46,17 +46,48 @@ export interface RecoveryOptions {
   resetTimeoutMs?: number;
 }
 
-export interface HostDeviceOptions extends RecoveryOptions {
-  name: string;
-  bus: RpmsgBus;
-  region: Region;
-  rscOffset: number;
-  rscSize: number;
-  pool: { offset: number; length: number };
-  bell: Doorbell;
+/** What a platform passes through from its own options to its HostDevice unchanged. */
+export interface HostDeviceTuning extends RecoveryOptions {
   host?: HostBufferOptions | undefined;
   limits?: LinkLimits | undefined;
   poll?: PollLoopOptions | undefined;
+}
+
+/** Where the device's resource table and host buffer pool are in the shared memory. */
+export interface HostDeviceLayout {
+  rscOffset: number;
+  rscSize: number;
+  pool: { offset: number; length: number };
+}
+
+export interface HostDeviceOptions extends HostDeviceTuning, HostDeviceLayout {
+  name: string;
+  bus: RpmsgBus;
+  region: Region;
+  bell: Doorbell;
+}
+
+/** The link, transport and name service a device has now (new ones after each reset). */
+export interface CurrentSide {
+  readonly link: RpmsgLink;
+  readonly transport: VirtioRpmsgTransport;
+  readonly ns: NameService | undefined;
+}
+
+/** Shows the current side of what `current` returns: the device itself, or a wrapper of one. */
+export abstract class SideHolder<E extends Record<keyof E, unknown[]>> extends EventEmitter<E> implements CurrentSide {
+  protected abstract get current(): CurrentSide;
+
+  /** The current link (a new one after each reset). */
+  get link(): RpmsgLink {
+    return this.current.link;
+  }
+  get transport(): VirtioRpmsgTransport {
+    return this.current.transport;
+  }
+  get ns(): NameService | undefined {
+    return this.current.ns;
+  }
 }
 
 export interface HostDeviceEvents {
@@ -70,7 +101,7 @@ export interface HostDeviceEvents {
 /** The marker the host leaves in gfeatures; the remote's fresh table overwrites it with 0. */
 const RESET_MARK = 0xffffffff;
 
-export class HostDevice extends EventEmitter<HostDeviceEvents> {
+export class HostDevice extends SideHolder<HostDeviceEvents> {
   private side!: RpmsgSide;
   private loop: PollLoop | undefined;
   private closed = false;
@@ -86,14 +117,33 @@ export class HostDevice extends EventEmitter<HostDeviceEvents> {
     this.bringUp();
   }
 
-  get link(): RpmsgLink {
-    return this.side.link;
+  /** A device on `layout` with a platform's `tuning` (its recovery options passed when set). */
+  static create(base: { name: string; bus: RpmsgBus; region: Region; bell: Doorbell }, layout: HostDeviceLayout, tuning: HostDeviceTuning): HostDevice {
+    const { rscOffset, rscSize, pool } = layout;
+    const { host, limits, poll, autoReset, watchdog, resetTimeoutMs } = tuning;
+    return new HostDevice({
+      ...base,
+      rscOffset,
+      rscSize,
+      pool,
+      host,
+      limits,
+      poll,
+      ...(autoReset !== undefined ? { autoReset } : {}),
+      ...(watchdog !== undefined ? { watchdog } : {}),
+      ...(resetTimeoutMs !== undefined ? { resetTimeoutMs } : {}),
+    });
   }
-  get transport(): VirtioRpmsgTransport {
-    return this.side.transport;
+
+  /** `owner` (the platform's object around this device) emits this device's up, down and error events as its own. */
+  forwardTo(owner: { emit(event: 'up', link: RpmsgLink): boolean; emit(event: 'down', error: RpmsgError): boolean } & ErrorSink): void {
+    this.on('up', (l) => owner.emit('up', l));
+    this.on('down', (e) => owner.emit('down', e));
+    this.on('error', (e) => reportError(owner, e));
   }
-  get ns(): NameService | undefined {
-    return this.side.ns;
+
+  protected get current(): CurrentSide {
+    return this.side;
   }
   get isClosed(): boolean {
     return this.closed;

@@ -3,16 +3,13 @@
  * starts), map its file, read its resource table (vrings from the table, never assumed), set
  * up the rings and DRIVER_OK. Channels appear on the bus as the remote announces them.
  */
-import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { RpmsgError, reportError } from '../errors.js';
+import { RpmsgError } from '../errors.js';
 import type { Region } from '../memory/region.js';
-import type { NameService } from '../ns/name-service.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
 import type { RpmsgLink } from '../rpmsg/link.js';
 import type { LinkLimits } from '../rpmsg/types.js';
-import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
-import { HostDevice, type RecoveryOptions } from './host-device.js';
+import { HostDevice, SideHolder, type CurrentSide, type RecoveryOptions } from './host-device.js';
 import type { HostBufferOptions } from './start-side.js';
 import { resolveProcessMemory, type ProcessMemoryOptions } from './process-options.js';
 import { mapShmFile } from './shm-file.js';
@@ -38,7 +35,7 @@ export interface ProcessRemoteLinkEvents {
 }
 
 /** A host's attachment to a process remote; survives device resets (docs/lifecycle.md). */
-export class ProcessRemoteLink extends EventEmitter<ProcessRemoteLinkEvents> {
+export class ProcessRemoteLink extends SideHolder<ProcessRemoteLinkEvents> {
   /** @internal created by attachProcessRemote */
   constructor(
     private readonly device: HostDevice,
@@ -46,22 +43,11 @@ export class ProcessRemoteLink extends EventEmitter<ProcessRemoteLinkEvents> {
     readonly socket: Socket,
   ) {
     super();
-    device.on('up', (l) => this.emit('up', l));
-    device.on('down', (e) => this.emit('down', e));
-    device.on('error', (e) => reportError(this, e));
+    device.forwardTo(this);
   }
 
-  /** The current link (a new one after each reset). */
-  get link(): RpmsgLink {
-    return this.device.link;
-  }
-
-  get transport(): VirtioRpmsgTransport {
-    return this.device.transport;
-  }
-
-  get ns(): NameService | undefined {
-    return this.device.ns;
+  protected get current(): CurrentSide {
+    return this.device;
   }
 
   get up(): boolean {
@@ -116,21 +102,8 @@ export async function attachProcessRemote(bus: RpmsgBus, options: HostAttachOpti
   try {
     const region = mapShmFile(r.shmPath, r.size);
     const bell = new SocketDoorbell(socket);
-    const device = new HostDevice({
-      name: options.name ?? r.socketPath,
-      bus,
-      region,
-      rscOffset: r.layout.rscOffset,
-      rscSize: r.layout.rscSize,
-      pool: options.pool ?? r.layout.pool,
-      bell,
-      host: options.host,
-      limits: options.limits,
-      poll: options.poll,
-      ...(options.autoReset !== undefined ? { autoReset: options.autoReset } : {}),
-      ...(options.watchdog !== undefined ? { watchdog: options.watchdog } : {}),
-      ...(options.resetTimeoutMs !== undefined ? { resetTimeoutMs: options.resetTimeoutMs } : {}),
-    });
+    const name = options.name ?? r.socketPath;
+    const device = HostDevice.create({ name, bus, region, bell }, { ...r.layout, pool: options.pool ?? r.layout.pool }, options);
     const pl = new ProcessRemoteLink(device, region, socket);
     socket.once('close', () => device.destroy(new RpmsgError('ENODEV', `remote on ${r.socketPath} is gone`)));
     return pl;

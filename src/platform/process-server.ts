@@ -12,20 +12,14 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { RpmsgError, reportError } from '../errors.js';
 import type { Region } from '../memory/region.js';
 import { publishReset } from '../rpmsg/diagnostics.js';
-import type { Firmware, FirmwareContext } from './firmware.js';
+import type { FirmwareContext, FirmwareSourceOptions } from './firmware.js';
 import { writeResourceTable, type MemoryLayout } from './layout.js';
 import { resolveProcessMemory, type ProcessMemoryOptions } from './process-options.js';
 import { isReset, runFirmware, serveRemote } from './remote-runtime.js';
 import { mapShmFile } from './shm-file.js';
 import { SocketDoorbell } from './socket-doorbell.js';
 
-export interface RemoteServeOptions extends ProcessMemoryOptions {
-  /** Firmware module run for each host (its default export), or `setup`. */
-  firmware?: string;
-  setup?: Firmware;
-  options?: Record<string, unknown>;
-  name?: string;
-  log?: (line: string) => void;
+export interface RemoteServeOptions extends ProcessMemoryOptions, FirmwareSourceOptions {
   /** Serve one host, then close. */
   once?: boolean;
 }

@@ -132,23 +132,15 @@ export class VhostUserDevice {
         this.reset();
         break;
       case Req.GET_FEATURES:
-        decodeNone(msg);
-        return encodeU64Reply(r, this.o.features);
-      case Req.SET_FEATURES: {
-        const f = decodeBits(msg);
-        if ((f & ~this.o.features) !== 0n) this.fail('ERR_VHOST_REQUEST', r, `features 0x${f.toString(16)} not offered`);
-        this.features = f;
-        break;
-      }
       case Req.GET_PROTOCOL_FEATURES:
         decodeNone(msg);
-        return encodeU64Reply(r, this.o.protocolFeatures);
-      case Req.SET_PROTOCOL_FEATURES: {
-        const f = decodeBits(msg);
-        if ((f & ~this.o.protocolFeatures) !== 0n) this.fail('ERR_VHOST_REQUEST', r, `protocol features 0x${f.toString(16)} not offered`);
-        this.protocolFeatures = f;
+        return encodeU64Reply(r, r === Req.GET_FEATURES ? this.o.features : this.o.protocolFeatures);
+      case Req.SET_FEATURES:
+        this.features = this.acceptBits(msg, this.o.features, 'features');
         break;
-      }
+      case Req.SET_PROTOCOL_FEATURES:
+        this.protocolFeatures = this.acceptBits(msg, this.o.protocolFeatures, 'protocol features');
+        break;
       case Req.SET_SLAVE_REQ_FD:
         decodeNone({ ...msg, fds: [] });
         expectFds(msg, 1);
@@ -158,54 +150,21 @@ export class VhostUserDevice {
       case Req.SET_MEM_TABLE:
         this.setMemTable(msg);
         break;
-      case Req.SET_VRING_NUM: {
-        const { index, num } = decodeVringState(msg);
-        const v = this.vring(r, index, true);
-        if (!(num > 0 && (num & (num - 1)) === 0 && num <= this.maxNum)) {
-          this.fail('ERR_VHOST_VRING', r, `vring ${index}: size ${num} is not a power of two in 1..${this.maxNum}`, { num });
-        }
-        v.num = num;
-        v.placement = undefined;
-        v.region = undefined;
-        break;
-      }
-      case Req.SET_VRING_BASE: {
-        const { index, num } = decodeVringState(msg);
-        this.vring(r, index, true);
-        // The virtqueue starts from index 0 (a fresh ring); resuming a used ring is not supported.
-        if (num !== 0) this.fail('ERR_VHOST_VRING', r, `vring ${index}: base ${num} (only 0, a fresh ring, is supported)`, { base: num });
-        break;
-      }
       case Req.SET_VRING_ADDR:
         this.setVringAddr(msg);
         break;
-      case Req.GET_VRING_BASE: {
-        const { index } = decodeVringState(msg);
-        this.vring(r, index, false);
-        const consumed = this.onGetBase?.(index) ?? 0;
-        this.stopRings();
-        this.vrings[index]!.enabled = false;
-        return encodeVringStateReply(r, index, consumed);
-      }
       case Req.SET_VRING_KICK:
       case Req.SET_VRING_CALL:
       case Req.SET_VRING_ERR:
         this.setVringFd(msg);
         break;
-      case Req.SET_VRING_ENABLE: {
-        const { index, num } = decodeVringState(msg);
-        const v = this.vring(r, index, false);
-        if (num > 1) this.fail('ERR_VHOST_VRING', r, `vring ${index}: enable ${num} (0 or 1)`, { num });
-        if (num === 1) {
-          if (v.placement === undefined || v.kickFd < 0) this.fail('ERR_VHOST_STATE', r, `vring ${index} enabled before its size, addresses and kick fd`);
-          v.enabled = true;
-          if (!this.running && this.vrings.every((x) => x.enabled)) this.startRings();
-        } else {
-          v.enabled = false;
-          this.stopRings();
-        }
+      case Req.SET_VRING_NUM:
+      case Req.SET_VRING_BASE:
+      case Req.GET_VRING_BASE:
+      case Req.SET_VRING_ENABLE:
+        if (r === Req.GET_VRING_BASE) return this.vringState(msg);
+        this.vringState(msg);
         break;
-      }
       default:
         this.fail('ERR_VHOST_REQUEST', r, `unsupported request ${requestName(r)}`);
     }
@@ -257,6 +216,44 @@ export class VhostUserDevice {
     if (v === undefined) this.fail('ERR_VHOST_VRING', request, `vring index ${index} (rpmsg has ${NUM_VRINGS})`, { index });
     if (setup && this.running) this.fail('ERR_VHOST_STATE', request, `${requestName(request)} while vring ${index} is running`);
     return v;
+  }
+
+  /** The requests that carry a vhost_vring_state {index, num}; GET_VRING_BASE's reply. */
+  private vringState(msg: VhostUserMessage): Uint8Array | undefined {
+    const r = msg.request;
+    const { index, num } = decodeVringState(msg);
+    const v = this.vring(r, index, r === Req.SET_VRING_NUM || r === Req.SET_VRING_BASE);
+    switch (r) {
+      case Req.SET_VRING_NUM:
+        if (!(num > 0 && (num & (num - 1)) === 0 && num <= this.maxNum)) {
+          this.fail('ERR_VHOST_VRING', r, `vring ${index}: size ${num} is not a power of two in 1..${this.maxNum}`, { num });
+        }
+        v.num = num;
+        v.placement = undefined;
+        v.region = undefined;
+        return undefined;
+      case Req.SET_VRING_BASE:
+        // The virtqueue starts from index 0 (a fresh ring); resuming a used ring is not supported.
+        if (num !== 0) this.fail('ERR_VHOST_VRING', r, `vring ${index}: base ${num} (only 0, a fresh ring, is supported)`, { base: num });
+        return undefined;
+      case Req.GET_VRING_BASE: {
+        const consumed = this.onGetBase?.(index) ?? 0;
+        this.stopRings();
+        this.vrings[index]!.enabled = false;
+        return encodeVringStateReply(r, index, consumed);
+      }
+      default: // SET_VRING_ENABLE
+        if (num > 1) this.fail('ERR_VHOST_VRING', r, `vring ${index}: enable ${num} (0 or 1)`, { num });
+        if (num === 1) {
+          if (v.placement === undefined || v.kickFd < 0) this.fail('ERR_VHOST_STATE', r, `vring ${index} enabled before its size, addresses and kick fd`);
+          v.enabled = true;
+          if (!this.running && this.vrings.every((x) => x.enabled)) this.startRings();
+        } else {
+          v.enabled = false;
+          this.stopRings();
+        }
+        return undefined;
+    }
   }
 
   private setMemTable(msg: VhostUserMessage): void {
@@ -343,6 +340,13 @@ export class VhostUserDevice {
     for (const b of this.mappings) this.native.munmap(b);
     this.mappings = [];
     this.memory = undefined;
+  }
+
+  /** The feature bits a SET_*FEATURES carries, refused when the driver sets one not `offered`. */
+  private acceptBits(msg: VhostUserMessage, offered: bigint, what: string): bigint {
+    const f = decodeBits(msg);
+    if ((f & ~offered) !== 0n) this.fail('ERR_VHOST_REQUEST', msg.request, `${what} 0x${f.toString(16)} not offered`);
+    return f;
   }
 
   private fail(code: VhostUserErrorCode, request: number, message: string, details?: Record<string, number>): never {

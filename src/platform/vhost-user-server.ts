@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import { lstatSync, unlinkSync } from 'node:fs';
 import { RpmsgError } from '../errors.js';
 import { FD_READABLE, loadNative, type FdWatch, type NativeAddon } from '../native/addon.js';
-import type { Firmware, FirmwareContext } from './firmware.js';
+import type { FirmwareContext, FirmwareSourceOptions } from './firmware.js';
 import { VhostUserConnection } from './vhost-user-connection.js';
 import {
   VHOST_USER_F_PROTOCOL_FEATURES,
@@ -28,17 +28,10 @@ export const VHOST_USER_RPMSG_FEATURES =
 export const VHOST_USER_RPMSG_PROTOCOL_FEATURES =
   (1n << BigInt(VHOST_USER_PROTOCOL_F_REPLY_ACK)) | (1n << BigInt(VHOST_USER_PROTOCOL_F_SLAVE_REQ));
 
-export interface VhostUserRemoteOptions {
+/** `firmware` runs for each guest; `name` defaults to "vhost-user". */
+export interface VhostUserRemoteOptions extends FirmwareSourceOptions {
   /** UNIX socket to listen on. A stale socket file is replaced; a live one is refused (EADDRINUSE). */
   socketPath: string;
-  /** Firmware module run for each guest (its default export), or `setup`. */
-  firmware?: string;
-  setup?: Firmware;
-  /** Given to the firmware as `ctx.options`. */
-  options?: Record<string, unknown>;
-  /** Remote processor name (default "vhost-user"). */
-  name?: string;
-  log?: (line: string) => void;
   /** Largest vring size a front-end may set (default 1024). */
   maxVringNum?: number;
   /** Connections served at once; more are closed at accept (default 8). */

@@ -117,24 +117,8 @@ export class WorkerRemoteProc extends EventEmitter<WorkerRemoteEvents> {
     const region = new Region(sab);
     writeResourceTable(region, layout);
     const bell = new AtomicsDoorbell(new Int32Array(sab, layout.control!, CTRL_WORDS), 'host');
-    const device = new HostDevice({
-      name: this.name,
-      bus: this.bus,
-      region,
-      rscOffset: layout.rscOffset,
-      rscSize: layout.rscSize,
-      pool: layout.pool,
-      bell,
-      host: o.host,
-      limits: o.limits,
-      poll: o.poll,
-      ...(o.autoReset !== undefined ? { autoReset: o.autoReset } : {}),
-      ...(o.watchdog !== undefined ? { watchdog: o.watchdog } : {}),
-      ...(o.resetTimeoutMs !== undefined ? { resetTimeoutMs: o.resetTimeoutMs } : {}),
-    });
-    device.on('up', (l) => this.emit('up', l));
-    device.on('down', (e) => this.emit('down', e));
-    device.on('error', (e) => reportError(this, e));
+    const device = HostDevice.create({ name: this.name, bus: this.bus, region, bell }, layout, o);
+    device.forwardTo(this);
     this.device = device;
     const link = device.link;
     this.layout = layout;

@@ -12,7 +12,7 @@
  *
  * This file imports nothing of the project so that any layer may publish.
  */
-import { channel } from 'node:diagnostics_channel';
+import { channel, type Channel } from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
 
 /** What events say about the link they happened on (RpmsgLink meets it). */
@@ -110,18 +110,17 @@ export const RPMSG_CHANNELS = {
   violation: 'rpmsg:violation',
 } as const;
 
-export const linkUpChannel = channel(RPMSG_CHANNELS.linkUp);
-export const linkDownChannel = channel(RPMSG_CHANNELS.linkDown);
-export const resetChannel = channel(RPMSG_CHANNELS.reset);
-export const channelCreatedChannel = channel(RPMSG_CHANNELS.channelCreated);
-export const channelRemovedChannel = channel(RPMSG_CHANNELS.channelRemoved);
-export const endpointCreatedChannel = channel(RPMSG_CHANNELS.endpointCreated);
-export const endpointDestroyedChannel = channel(RPMSG_CHANNELS.endpointDestroyed);
-export const sendChannel = channel(RPMSG_CHANNELS.send);
-export const receiveChannel = channel(RPMSG_CHANNELS.receive);
-export const waitChannel = channel(RPMSG_CHANNELS.wait);
-export const dropChannel = channel(RPMSG_CHANNELS.drop);
-export const violationChannel = channel(RPMSG_CHANNELS.violation);
+function channelsOf<T extends Record<string, string>>(names: T): { readonly [K in keyof T]: Channel } {
+  return Object.fromEntries(Object.entries(names).map(([k, name]) => [k, channel(name)])) as { readonly [K in keyof T]: Channel };
+}
+
+// One named channel per RPMSG_CHANNELS entry (module constants, so `x.hasSubscribers` stays cheap).
+export const {
+  linkUp: linkUpChannel, linkDown: linkDownChannel, reset: resetChannel,
+  channelCreated: channelCreatedChannel, channelRemoved: channelRemovedChannel,
+  endpointCreated: endpointCreatedChannel, endpointDestroyed: endpointDestroyedChannel,
+  send: sendChannel, receive: receiveChannel, wait: waitChannel, drop: dropChannel, violation: violationChannel,
+} = channelsOf(RPMSG_CHANNELS);
 
 /** `NODE_DEBUG=rpmsg` lines for what has no channel. */
 export const debug = debuglog('rpmsg');

@@ -13,8 +13,8 @@
  */
 import type { FirmwareContext } from '../platform/firmware.js';
 import type { Endpoint } from '../rpmsg/endpoint.js';
-import { openServiceEndpoint, Mailbox, type HostTestContext, type HostTestResult } from './host-test.js';
-import { isShutdown, pingCount, pingDataIntact, pingPayload, readPing } from './payload.js';
+import { openMailbox, type HostTestContext, type HostTestResult } from './host-test.js';
+import { endOnShutdown, pingCount, pingDataIntact, pingPayload, readPing } from './payload.js';
 
 export const OPENAMP_DEMO_SERVICE = 'rpmsg-openamp-demo-channel';
 
@@ -38,11 +38,7 @@ export function serveEcho(ctx: FirmwareContext, name = OPENAMP_DEMO_SERVICE, opt
   const openamp = options.shutdown ?? true;
   const ept: Endpoint = ctx.createEndpoint(
     (_owner, data, src) => {
-      if (openamp && isShutdown(data)) {
-        ctx.log('shutdown message is received');
-        ept.destroy();
-        return;
-      }
+      if (openamp && endOnShutdown(data, ept, ctx.log)) return;
       void echoTo(ept, data, src, ctx.log);
     },
     openamp ? { name, onUnbind: () => ept.destroy() } : { name },
@@ -61,22 +57,15 @@ export function pingEchoErrors(got: Uint8Array, sent: Uint8Array): number {
 
 /** The echo ping host test. `count` limits the number of payloads (default: all sizes up to the MTU). */
 export async function runEchoPing(ctx: HostTestContext, name = OPENAMP_DEMO_SERVICE): Promise<HostTestResult> {
-  const box = new Mailbox();
-  let deleted = false;
-  const ept = await openServiceEndpoint(ctx, name, box.put, {
-    onUnbind: () => {
-      deleted = true;
-      box.waker.notify();
-    },
-  });
+  const { ept, box } = await openMailbox(ctx, name);
   const total = pingCount(ept.getMtu(), ctx.count);
   let messages = 0;
   let errors = 0;
   try {
-    for (let i = 0; i < total && !deleted; i++) {
+    for (let i = 0; i < total && !box.ended; i++) {
       const sent = pingPayload(i, i + 1);
       await ept.send(sent, { signal: ctx.signal });
-      const got = await box.next(ctx.signal, () => deleted);
+      const got = await box.next(ctx.signal);
       if (got === null) break;
       messages++;
       errors += pingEchoErrors(got, sent);
@@ -84,6 +73,6 @@ export async function runEchoPing(ctx: HostTestContext, name = OPENAMP_DEMO_SERV
   } finally {
     ept.destroy(); // NS DESTROY: OpenAMP's echo remote ends on it
   }
-  if (deleted && messages < total) return { messages, errors, passed: false, reason: 'the remote destroyed its endpoint' };
+  if (box.ended && messages < total) return { messages, errors, passed: false, reason: 'the remote destroyed its endpoint' };
   return { messages, errors, passed: errors === 0 && messages === total };
 }

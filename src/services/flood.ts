@@ -26,7 +26,6 @@ export async function runFloodPing(ctx: HostTestContext): Promise<HostTestResult
   let rnum = 0;
   let messages = 0;
   let errors = 0;
-  let deleted = false;
   const ept: Endpoint = await openServiceEndpoint(
     ctx,
     OPENAMP_DEMO_SERVICE,
@@ -37,12 +36,7 @@ export async function runFloodPing(ctx: HostTestContext): Promise<HostTestResult
       else rnum = h.num + 1;
       waker.notify();
     },
-    {
-      onUnbind: () => {
-        deleted = true;
-        waker.notify();
-      },
-    },
+    { onUnbind: waker.end },
   );
   const mtu = ept.getMtu();
   const maxSize = mtu - PING_HDR_SIZE;
@@ -58,7 +52,7 @@ export async function runFloodPing(ctx: HostTestContext): Promise<HostTestResult
       for (let i = 0; i < packages; i++) {
         dv.setBigUint64(0, BigInt(i), true);
         for (;;) {
-          if (errors > 0 || deleted) break sizes;
+          if (errors > 0 || waker.ended) break sizes;
           try {
             ept.trySend(msg);
             break;
@@ -68,13 +62,13 @@ export async function runFloodPing(ctx: HostTestContext): Promise<HostTestResult
           }
         }
       }
-      await waker.until(() => rnum >= packages || errors > 0 || deleted, signal);
-      if (errors > 0 || deleted) break;
+      await waker.until(() => rnum >= packages || errors > 0 || waker.ended, signal);
+      if (errors > 0 || waker.ended) break;
     }
   } finally {
     ept.destroy();
   }
   const expected = maxSize * packages;
-  if (deleted && errors === 0) return { messages, errors, passed: false, reason: 'the remote destroyed its endpoint' };
+  if (waker.ended && errors === 0) return { messages, errors, passed: false, reason: 'the remote destroyed its endpoint' };
   return { messages, errors, passed: errors === 0 && messages === expected };
 }

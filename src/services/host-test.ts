@@ -79,6 +79,14 @@ export async function openServiceEndpoint(
 /** Wakes one async waiter whenever something it waits for may have changed. */
 export class Waker {
   private waiter: (() => void) | undefined;
+  /** Set by `end()`: what the waiter waits for will not come (the remote destroyed its endpoint). */
+  ended = false;
+
+  /** Marks the wait as over and wakes the waiter (an `onUnbind` callback). */
+  readonly end = (): void => {
+    this.ended = true;
+    this.notify();
+  };
 
   notify(): void {
     const w = this.waiter;
@@ -115,9 +123,21 @@ export class Mailbox {
     this.waker.notify();
   };
 
-  /** The next message, or null once `stop()` holds first. Rejects when `signal` aborts. */
+  /** Whether the remote destroyed its endpoint (`waker.end()`): no more replies will come. */
+  get ended(): boolean {
+    return this.waker.ended;
+  }
+
+  /** The next message, or null once the mailbox ended or `stop()` holds first. Rejects when `signal` aborts. */
   async next(signal: AbortSignal, stop: () => boolean = () => false): Promise<Uint8Array | null> {
-    await this.waker.until(() => this.queue.length > 0 || stop(), signal);
+    await this.waker.until(() => this.queue.length > 0 || this.waker.ended || stop(), signal);
     return this.queue.shift() ?? null;
   }
+}
+
+/** `openServiceEndpoint` whose replies go to a new Mailbox, which ends when the remote unbinds. */
+export async function openMailbox(ctx: HostTestContext, name: string): Promise<{ ept: Endpoint; box: Mailbox }> {
+  const box = new Mailbox();
+  const ept = await openServiceEndpoint(ctx, name, box.put, { onUnbind: box.waker.end });
+  return { ept, box };
 }

@@ -19,8 +19,8 @@
 import type { FirmwareContext } from '../platform/firmware.js';
 import type { Endpoint } from '../rpmsg/endpoint.js';
 import { echoTo, OPENAMP_DEMO_SERVICE } from './echo.js';
-import { Mailbox, openServiceEndpoint, type HostTestContext, type HostTestResult } from './host-test.js';
-import { isShutdown } from './payload.js';
+import { openMailbox, type HostTestContext, type HostTestResult } from './host-test.js';
+import { endOnShutdown } from './payload.js';
 
 export const MATRIX_MAX_SIZE = 6;
 export const MATRIX_BYTES = 4 + 4 * MATRIX_MAX_SIZE * MATRIX_MAX_SIZE;
@@ -70,11 +70,7 @@ export function serveMatrix(ctx: FirmwareContext, name = OPENAMP_DEMO_SERVICE): 
   const reply = new Uint8Array(MATRIX_BYTES);
   const ept: Endpoint = ctx.createEndpoint(
     (_owner, data, src) => {
-      if (isShutdown(data)) {
-        ctx.log('shutdown message is received');
-        ept.destroy();
-        return;
-      }
+      if (endOnShutdown(data, ept, ctx.log)) return;
       if (data.length !== MATRIX_REQUEST_BYTES) {
         ctx.log(`matrix: dropped a request of ${data.length} bytes (want ${MATRIX_REQUEST_BYTES})`);
         return;
@@ -120,28 +116,21 @@ export function matrixReplyErrors(got: Uint8Array, expected: Matrix): number {
 
 /** The matrix multiply host test (`count` iterations, default 200). */
 export async function runMatrixMultiply(ctx: HostTestContext, seed = Date.now()): Promise<HostTestResult> {
-  const box = new Mailbox();
-  let deleted = false;
-  const ept = await openServiceEndpoint(ctx, OPENAMP_DEMO_SERVICE, box.put, {
-    onUnbind: () => {
-      deleted = true;
-      box.waker.notify();
-    },
-  });
+  const { ept, box } = await openMailbox(ctx, OPENAMP_DEMO_SERVICE);
   const total = ctx.count ?? MATRIX_ITERATIONS;
   const rand = lcg(seed);
   const request = new Uint8Array(MATRIX_REQUEST_BYTES);
   let messages = 0;
   let errors = 0;
   try {
-    for (let c = 0; c < total && errors === 0 && !deleted; c++) {
+    for (let c = 0; c < total && errors === 0 && !box.ended; c++) {
       const a = newMatrix();
       const b = newMatrix();
       for (const m of [a, b]) for (let i = 0; i < m.elements.length; i++) m.elements[i] = (rand() & 0x7f) % 10;
       encodeMatrix(a, request, 0);
       encodeMatrix(b, request, MATRIX_BYTES);
       await ept.send(request, { signal: ctx.signal });
-      const got = await box.next(ctx.signal, () => deleted);
+      const got = await box.next(ctx.signal);
       if (got === null) break;
       messages++;
       errors += matrixReplyErrors(got, multiply(a, b));
@@ -149,6 +138,6 @@ export async function runMatrixMultiply(ctx: HostTestContext, seed = Date.now())
   } finally {
     ept.destroy();
   }
-  if (deleted && messages < total && errors === 0) return { messages, errors, passed: false, reason: 'the remote destroyed its endpoint' };
+  if (box.ended && messages < total && errors === 0) return { messages, errors, passed: false, reason: 'the remote destroyed its endpoint' };
   return { messages, errors, passed: errors === 0 && messages === total };
 }

@@ -19,7 +19,7 @@ import type { Endpoint } from '../rpmsg/endpoint.js';
 import type { RxBufferHold, TxBuffer } from '../rpmsg/ops.js';
 import { OPENAMP_DEMO_SERVICE } from './echo.js';
 import { Waker, openServiceEndpoint, type HostTestContext, type HostTestResult } from './host-test.js';
-import { isShutdown, pingCount, pingDataIntact, readPing, writePing } from './payload.js';
+import { endOnShutdown, pingCount, pingDataIntact, readPing, writePing } from './payload.js';
 
 /** MAX_NB_TX_BUFF of rpmsg-nocopy-echo.c. */
 const RECLAIM_BUFFERS = 10;
@@ -56,11 +56,7 @@ export function serveNocopyEcho(ctx: FirmwareContext, name = OPENAMP_DEMO_SERVIC
 
   const ept: Endpoint = ctx.createEndpoint(
     (owner, data, src) => {
-      if (isShutdown(data)) {
-        ctx.log('shutdown message is received');
-        ept.destroy();
-        return;
-      }
+      if (endOnShutdown(data, ept, ctx.log)) return;
       queue.push({ hold: (owner as Endpoint).holdRxBuffer(data), src });
       if (!draining) void drain();
     },
@@ -92,7 +88,6 @@ export function nocopyEchoErrors(data: Uint8Array, num: number): number {
 export async function runNocopyPing(ctx: HostTestContext): Promise<HostTestResult> {
   const waker = new Waker();
   let held: RxBufferHold | undefined;
-  let deleted = false;
   const ept = await openServiceEndpoint(
     ctx,
     OPENAMP_DEMO_SERVICE,
@@ -102,22 +97,17 @@ export async function runNocopyPing(ctx: HostTestContext): Promise<HostTestResul
       held = e.holdRxBuffer(data);
       waker.notify();
     },
-    {
-      onUnbind: () => {
-        deleted = true;
-        waker.notify();
-      },
-    },
+    { onUnbind: waker.end },
   );
   const total = pingCount(ept.getMtu(), ctx.count);
   let messages = 0;
   let errors = 0;
   try {
-    for (let i = 0; i < total && !deleted; i++) {
+    for (let i = 0; i < total && !waker.ended; i++) {
       const tx = await ept.getTxPayloadBuffer({ signal: ctx.signal });
       const len = writePing(tx.data, i, i + 1);
       ept.sendNocopy(tx, len);
-      await waker.until(() => held !== undefined || deleted, ctx.signal);
+      await waker.until(() => held !== undefined || waker.ended, ctx.signal);
       const h = held;
       if (h === undefined) break;
       held = undefined;
@@ -129,6 +119,6 @@ export async function runNocopyPing(ctx: HostTestContext): Promise<HostTestResul
     if (held !== undefined) ept.releaseRxBuffer(held);
     ept.destroy();
   }
-  if (deleted && messages < total) return { messages, errors, passed: false, reason: 'the remote destroyed its endpoint' };
+  if (waker.ended && messages < total) return { messages, errors, passed: false, reason: 'the remote destroyed its endpoint' };
   return { messages, errors, passed: errors === 0 && messages === total };
 }

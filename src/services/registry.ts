@@ -3,7 +3,7 @@
  * CLI (`rpmsg remote|host --service NAME`), the firmware modules under samples/firmware/ and
  * the tests all take them from here.
  */
-import type { Firmware } from '../platform/firmware.js';
+import type { Firmware, FirmwareContext } from '../platform/firmware.js';
 import { OPENAMP_DEMO_SERVICE, runEchoPing, serveEcho } from './echo.js';
 import { runFloodPing } from './flood.js';
 import type { HostTestContext, HostTestResult } from './host-test.js';
@@ -29,47 +29,35 @@ export interface ServiceDefinition {
   readonly host?: (ctx: HostTestContext) => Promise<HostTestResult>;
 }
 
+type HostTest = (ctx: HostTestContext) => Promise<HostTestResult>;
+
+/** A service with a host test: the remote runs `serve(ctx)` once per host that attaches. */
+function hosted(
+  name: string,
+  channel: string,
+  openamp: ServiceDefinition['openamp'],
+  count: string,
+  serve: (ctx: FirmwareContext) => unknown,
+  host: HostTest,
+): ServiceDefinition & { readonly host: HostTest } {
+  return { name, channel, openamp, count, remote: (ctx) => void serve(ctx), host: (ctx) => host(ctx) };
+}
+
+const EACH_SIZE = 'payloads, default one per size 1..MTU-16 (480)';
+
 export const SERVICES = {
-  echo: {
-    name: 'echo',
-    channel: OPENAMP_DEMO_SERVICE,
-    openamp: { remote: 'rpmsg-echo', host: 'msg-test-rpmsg-ping, rpmsg-echo-ping' },
-    count: 'payloads, default one per size 1..MTU-16 (480)',
-    remote: (ctx) => void serveEcho(ctx),
-    host: (ctx) => runEchoPing(ctx),
-  },
-  sample: {
-    name: 'sample',
-    channel: SAMPLE_SERVICE,
-    openamp: { remote: 'rpmsg-sample-echo', host: 'rpmsg-sample-ping' },
-    count: 'messages, default 100 (the last is "goodbye!")',
-    remote: (ctx) => void serveSample(ctx),
-    host: (ctx) => runSamplePing(ctx),
-  },
-  matrix: {
-    name: 'matrix',
-    channel: OPENAMP_DEMO_SERVICE,
-    openamp: { remote: 'matrix_multiplyd', host: 'matrix_multiply' },
-    count: 'multiplications, default 200',
-    remote: (ctx) => void serveMatrix(ctx),
-    host: (ctx) => runMatrixMultiply(ctx),
-  },
-  nocopy: {
-    name: 'nocopy',
-    channel: OPENAMP_DEMO_SERVICE,
-    openamp: { remote: 'rpmsg-nocopy-echo, msg-test-rpmsg-nocopy-echo', host: 'rpmsg-nocopy-ping, msg-test-rpmsg-nocopy-ping' },
-    count: 'payloads, default one per size 1..MTU-16 (480)',
-    remote: (ctx) => void serveNocopyEcho(ctx),
-    host: (ctx) => runNocopyPing(ctx),
-  },
-  flood: {
-    name: 'flood',
-    channel: OPENAMP_DEMO_SERVICE,
-    openamp: { remote: 'rpmsg-echo', host: 'msg-test-rpmsg-flood-ping' },
-    count: 'packets per size, default 32 (OpenAMP: 0x100000)',
-    remote: (ctx) => void serveEcho(ctx),
-    host: (ctx) => runFloodPing(ctx),
-  },
+  echo: hosted('echo', OPENAMP_DEMO_SERVICE, { remote: 'rpmsg-echo', host: 'msg-test-rpmsg-ping, rpmsg-echo-ping' }, EACH_SIZE, serveEcho, runEchoPing),
+  sample: hosted('sample', SAMPLE_SERVICE, { remote: 'rpmsg-sample-echo', host: 'rpmsg-sample-ping' }, 'messages, default 100 (the last is "goodbye!")', serveSample, runSamplePing),
+  matrix: hosted('matrix', OPENAMP_DEMO_SERVICE, { remote: 'matrix_multiplyd', host: 'matrix_multiply' }, 'multiplications, default 200', serveMatrix, runMatrixMultiply),
+  nocopy: hosted(
+    'nocopy',
+    OPENAMP_DEMO_SERVICE,
+    { remote: 'rpmsg-nocopy-echo, msg-test-rpmsg-nocopy-echo', host: 'rpmsg-nocopy-ping, msg-test-rpmsg-nocopy-ping' },
+    EACH_SIZE,
+    serveNocopyEcho,
+    runNocopyPing,
+  ),
+  flood: hosted('flood', OPENAMP_DEMO_SERVICE, { remote: 'rpmsg-echo', host: 'msg-test-rpmsg-flood-ping' }, 'packets per size, default 32 (OpenAMP: 0x100000)', serveEcho, runFloodPing),
   tty: {
     name: 'tty',
     channel: TTY_SERVICE,

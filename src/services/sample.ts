@@ -14,7 +14,7 @@
 import type { FirmwareContext } from '../platform/firmware.js';
 import type { Endpoint } from '../rpmsg/endpoint.js';
 import { echoTo } from './echo.js';
-import { Mailbox, openServiceEndpoint, type HostTestContext, type HostTestResult } from './host-test.js';
+import { openMailbox, type HostTestContext, type HostTestResult } from './host-test.js';
 
 export const SAMPLE_SERVICE = 'rpmsg-client-sample';
 export const SAMPLE_LIMIT = 100;
@@ -64,14 +64,7 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
 
 /** The sample ping host test (`count` messages, the last one "goodbye!"). */
 export async function runSamplePing(ctx: HostTestContext): Promise<HostTestResult> {
-  const box = new Mailbox();
-  let deleted = false;
-  const ept = await openServiceEndpoint(ctx, SAMPLE_SERVICE, box.put, {
-    onUnbind: () => {
-      deleted = true;
-      box.waker.notify();
-    },
-  });
+  const { ept, box } = await openMailbox(ctx, SAMPLE_SERVICE);
   const total = sampleLimit(ctx.count);
   let messages = 0;
   let errors = 0;
@@ -79,8 +72,8 @@ export async function runSamplePing(ctx: HostTestContext): Promise<HostTestResul
   try {
     for (let i = 1; i <= total; i++) {
       const msg = i < total ? HELLO_MSG : BYE_MSG;
-      if (!deleted) await ept.send(msg, { signal: ctx.signal });
-      const got = deleted ? null : await box.next(ctx.signal, () => deleted);
+      if (!box.ended) await ept.send(msg, { signal: ctx.signal });
+      const got = box.ended ? null : await box.next(ctx.signal);
       if (got === null) {
         reason = `the remote destroyed its endpoint after ${messages} messages`;
         break;
@@ -90,10 +83,10 @@ export async function runSamplePing(ctx: HostTestContext): Promise<HostTestResul
     }
     if (reason === undefined) {
       const t = AbortSignal.any([ctx.signal, AbortSignal.timeout(DESTROY_WAIT_MS)]);
-      await box.waker.until(() => deleted, t).catch(() => {
+      await box.waker.until(() => box.ended, t).catch(() => {
         reason = `the remote did not destroy its endpoint within ${DESTROY_WAIT_MS} ms`;
       });
-      if (deleted) ctx.log('rpmsg host: the remote destroyed its endpoint');
+      if (box.ended) ctx.log('rpmsg host: the remote destroyed its endpoint');
     }
   } finally {
     ept.destroy();
