@@ -6,19 +6,25 @@
  *   mmapFd(fd, size, offset): ArrayBuffer       MAP_SHARED read/write mapping of [offset,
  *                                               offset+size) of fd; unmapped by the buffer's
  *                                               finalizer; the fd may be closed afterwards
+ *   sealShrink(fd): boolean                     makes the file impossible to shrink (adds
+ *                                               F_SEAL_SHRINK where the file allows it) and
+ *                                               says whether it now is: true for a sealable
+ *                                               memfd, or one its creator sealed already
  *   munmap(buffer): void                        unmaps a buffer from mmapFd now (instead of at
  *                                               GC) and detaches it: every view of it becomes
  *                                               empty, so a stale view reads nothing, never
  *                                               freed memory (idempotent)
  *
  * mmapFd refuses a range beyond the end of a regular file (touching it would raise SIGBUS);
- * a peer that shrinks the file after the mapping can still do that: pass sealed memfds or
- * trust the peer's kernel object (see the vhost-user platform's notes).
+ * a peer that shrinks the file after the mapping can still do that unless the file is sealed
+ * against shrinking: sealShrink() seals what can be sealed, and the vhost-user device can
+ * refuse memory that cannot (requireSealedMemory).
  */
 #define _GNU_SOURCE
 #include "common.h"
 #include <pthread.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +45,20 @@ static napi_value fd_memfd(napi_env env, napi_callback_info info) {
   return rpmsg_num(env, fd);
 }
 
+static napi_value fd_seal_shrink(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int fd;
+  if (!rpmsg_args(env, info, 1, argv, NULL) || !rpmsg_arg_fd(env, argv[0], &fd)) return NULL;
+  struct stat st;
+  if (fstat(fd, &st) != 0) return rpmsg_throw_errno(env, "fstat", errno);
+  /* EPERM (sealing not allowed, or F_SEAL_SEAL set) and EINVAL (not a memfd) are answers, not
+   * errors: the seals already present decide. */
+  if (S_ISREG(st.st_mode)) (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+  int seals = S_ISREG(st.st_mode) ? fcntl(fd, F_GET_SEALS) : -1;
+  napi_value out;
+  napi_get_boolean(env, seals >= 0 && (seals & F_SEAL_SHRINK) != 0, &out);
+  return out;
+}
 
 /*
  * Live mappings, so that munmap() can find a buffer's mapping by its data pointer. The list is
@@ -150,5 +170,5 @@ static napi_value fd_mmap(napi_env env, napi_callback_info info) {
 }
 
 RPMSG_REGISTER(mmap,
-               {"memfd", fd_memfd}, {"mmapFd", fd_mmap},
+               {"memfd", fd_memfd}, {"mmapFd", fd_mmap}, {"sealShrink", fd_seal_shrink},
                {"munmap", fd_munmap})

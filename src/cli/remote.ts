@@ -28,10 +28,11 @@ export const remoteCommand = defineCommand({
     count: flag.int({ help: 'sample: messages echoed before the endpoint is destroyed (default 100); given to firmware as ctx.options.count', min: 1, max: 0x100000 }),
     once: flag.boolean({ help: 'exit when the first host leaves' }),
     'vhost-user': flag.string({ help: 'be a vhost-user virtio-rpmsg device on this UNIX socket (a Linux guest is the host)', metavar: 'SOCKET' }),
+    'require-sealed-memory': flag.boolean({ help: 'vhost-user: refuse guest memory the front-end could shrink (only sealed memfds, e.g. QEMU memory-backend-memfd; not User-Mode Linux)' }),
   },
   async run(v, ctx) {
     const service = SERVICES[v.service];
-    if (v['vhost-user'] !== undefined) return runVhostUserRemote({ socket: v['vhost-user'], label: service.channel, setup: service.remote, firmware: v.firmware }, ctx);
+    if (v['vhost-user'] !== undefined) return runVhostUserRemote({ socket: v['vhost-user'], label: service.channel, setup: service.remote, firmware: v.firmware, requireSealedMemory: v['require-sealed-memory'] }, ctx);
     let failed = false;
     const server = await ProcessRemoteServer.start({
       ...processMemory(v),

@@ -13,6 +13,8 @@ export interface VhostUserCommandOptions {
   label: string;
   setup: Firmware;
   firmware: string | undefined;
+  /** Accept only guest memory sealed against shrinking (QEMU's memfd backend; not UML). */
+  requireSealedMemory: boolean;
 }
 
 export async function runVhostUserRemote(v: VhostUserCommandOptions, ctx: CommandContext): Promise<number> {
@@ -20,6 +22,7 @@ export async function runVhostUserRemote(v: VhostUserCommandOptions, ctx: Comman
     socketPath: v.socket,
     ...(v.firmware !== undefined ? { firmware: v.firmware } : { setup: v.setup }),
     log: (l) => ctx.log(l),
+    requireSealedMemory: v.requireSealedMemory,
   });
   ctx.log(`rpmsg remote: vhost-user device (virtio id 7) serving ${v.firmware ?? v.label} on ${v.socket}`);
   server.on('attached', () => ctx.log('rpmsg remote: guest attached'));

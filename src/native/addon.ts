@@ -51,6 +51,12 @@ export interface NativeAddon {
    */
   mmapFd(fd: number, size: number, offset: number): ArrayBuffer;
   /**
+   * Seals a file against shrinking where it allows that (F_SEAL_SHRINK on a memfd made with
+   * sealing allowed) and says whether it now cannot shrink. A mapped file that can shrink lets
+   * its owner raise SIGBUS in this process by truncating it.
+   */
+  sealShrink(fd: number): boolean;
+  /**
    * Unmaps a buffer from `mmapFd` now rather than at garbage collection, and detaches it: every
    * view of it becomes empty (reads undefined, writes ignored), never a fault. Idempotent.
    */

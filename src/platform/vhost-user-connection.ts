@@ -44,6 +44,7 @@ export interface VhostUserConnectionOptions {
   features: bigint;
   protocolFeatures: bigint;
   maxVringNum?: number;
+  requireSealedMemory?: boolean;
   /** Start the rpmsg side on the rings (may throw: the connection then closes). */
   attach: (rings: VhostUserRings) => VhostUserAttachment;
   /** The connection is gone; `error` is why, undefined for the front-end hanging up cleanly. */
@@ -100,6 +101,7 @@ export class VhostUserConnection {
       features: options.features,
       protocolFeatures: options.protocolFeatures,
       ...(options.maxVringNum !== undefined ? { maxVringNum: options.maxVringNum } : {}),
+      ...(options.requireSealedMemory !== undefined ? { requireSealedMemory: options.requireSealedMemory } : {}),
       onStart: () => this.arm(),
       onStop: () => this.detach(new RpmsgError('ENODEV', 'the front-end stopped the vrings')),
       onKickChanged: (i) => this.watchKick(i),

@@ -48,6 +48,15 @@ export interface VhostUserDeviceOptions {
   protocolFeatures: bigint;
   /** Largest vring size accepted (default 1024; Linux's virtio_uml uses 256). */
   maxVringNum?: number;
+  /**
+   * Refuse memory regions whose file the front-end could shrink (default false). A region's
+   * file is sealed against shrinking where it allows that (a memfd with sealing allowed, as
+   * QEMU's memory-backend-memfd makes); one that cannot be sealed (User-Mode Linux's memory
+   * file, any plain file) could be truncated by the front-end after the mapping, and touching
+   * the lost pages raises SIGBUS in this process. With this option such memory closes the
+   * connection (ERR_VHOST_MEM) instead.
+   */
+  requireSealedMemory?: boolean;
   /** Both vrings are usable. */
   onStart: () => void;
   /** A vring stopped being usable (disabled, GET_VRING_BASE, RESET_OWNER). */
@@ -79,6 +88,8 @@ export class VhostUserDevice {
   features = 0n;
   protocolFeatures = 0n;
   memory: GuestMemory | undefined;
+  /** Every region of the current memory table is sealed against shrinking (see requireSealedMemory). */
+  memorySealed = false;
   /** Both vrings usable (between onStart and onStop). */
   running = false;
   /** Messages handled. */
@@ -262,11 +273,17 @@ export class VhostUserDevice {
     const specs = decodeMemTable(msg);
     const fds = msg.fds.splice(0);
     const buffers: ArrayBuffer[] = [];
+    let allSealed = true;
     try {
       specs.forEach((s, i) => {
         if (!(s.size > 0 && Number.isFinite(s.guestAddr) && Number.isFinite(s.userAddr) && Number.isFinite(s.mmapOffset))) {
           this.fail('ERR_VHOST_MEM', r, `region ${i}: size or address out of range`, { size: s.size });
         }
+        const sealed = this.native.sealShrink(fds[i]!);
+        if (!sealed && this.o.requireSealedMemory === true) {
+          this.fail('ERR_VHOST_MEM', r, `region ${i}: its file can be shrunk by the front-end (not a sealed memfd) and requireSealedMemory is set`);
+        }
+        allSealed &&= sealed;
         try {
           buffers.push(this.native.mmapFd(fds[i]!, s.size, s.mmapOffset));
         } catch (e) {
@@ -279,6 +296,7 @@ export class VhostUserDevice {
       const memory = new GuestMemory(specs.map((s, i) => ({ guestAddr: s.guestAddr, userAddr: s.userAddr, buffer: buffers[i]! })));
       this.unmap();
       this.memory = memory;
+      this.memorySealed = allSealed;
       this.mappings = buffers;
       for (const v of this.vrings) {
         v.placement = undefined;

@@ -34,6 +34,12 @@ export interface VhostUserRemoteOptions extends FirmwareSourceOptions {
   socketPath: string;
   /** Largest vring size a front-end may set (default 1024). */
   maxVringNum?: number;
+  /**
+   * Refuse guest memory the front-end could shrink under the mapping (SIGBUS here): only
+   * memfds sealed against shrinking are accepted (default false: User-Mode Linux's memory file
+   * cannot be sealed). See VhostUserDeviceOptions.requireSealedMemory.
+   */
+  requireSealedMemory?: boolean;
   /** Connections served at once; more are closed at accept (default 8). */
   maxConnections?: number;
 }
@@ -98,6 +104,7 @@ export class VhostUserRemoteServer extends EventEmitter<VhostUserRemoteEvents> {
       features: VHOST_USER_RPMSG_FEATURES,
       protocolFeatures: VHOST_USER_RPMSG_PROTOCOL_FEATURES,
       ...(this.o.maxVringNum !== undefined ? { maxVringNum: this.o.maxVringNum } : {}),
+      ...(this.o.requireSealedMemory !== undefined ? { requireSealedMemory: this.o.requireSealedMemory } : {}),
       attach: (rings) =>
         attachRpmsgRemote(rings, {
           name,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -107,6 +107,27 @@ test('mmapFd refuses a range beyond the end of the file (that would be SIGBUS)',
   assert.throws(() => n.mmapFd(mem, 0, 0), { code: 'EINVAL' });
   assert.equal(n.mmapFd(mem, 4096, 0).byteLength, 4096);
   n.close(mem);
+});
+
+test('sealShrink: a memfd can no longer shrink (it may still grow); a plain file cannot be sealed', (t) => {
+  const n = native(t);
+  if (!n) return;
+  const mem = n.memfd('seal', 8192);
+  ftruncateSync(mem, 4096); // shrinking works before the seal
+  assert.equal(n.sealShrink(mem), true);
+  assert.throws(() => ftruncateSync(mem, 0), { code: 'EPERM' });
+  ftruncateSync(mem, 16384); // growing is not sealed
+  assert.equal(n.sealShrink(mem), true, 'idempotent');
+  n.close(mem);
+  const dir = mkdtempSync(join(tmpdir(), 'rpmsg-seal-'));
+  const file = join(dir, 'plain');
+  writeFileSync(file, Buffer.alloc(4096));
+  const fd = openSync(file, 'r+');
+  assert.equal(n.sealShrink(fd), false);
+  ftruncateSync(fd, 0); // still shrinkable: this is what requireSealedMemory refuses
+  closeSync(fd);
+  rmSync(dir, { recursive: true, force: true });
+  assert.throws(() => n.sealShrink(-1), { code: 'EINVAL' });
 });
 
 test('listen, connect and accept on a UNIX socket path; watch fires on each message', async (t) => {

@@ -4,7 +4,7 @@
  * and malformed input of every class, each closing only its own connection.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -164,4 +164,51 @@ test('a live socket is refused, a stale one taken over, a non-socket file left a
   const file = join(dir, 'file');
   writeFileSync(file, 'x');
   await assert.rejects(startVhostUserRemote({ socketPath: file, setup: () => {} }), { code: 'EADDRINUSE' });
+});
+
+test('guest memory in a memfd is sealed against shrinking: the front-end can no longer raise SIGBUS here', async () => {
+  const guest = new Guest(n);
+  const fe = new FrontEnd(n, socket);
+  try {
+    await guest.handshake(fe);
+    const [conn] = [...server.connections];
+    assert.equal(conn?.device.memorySealed, true);
+    assert.throws(() => ftruncateSync(guest.memfd, 0), { code: 'EPERM' });
+  } finally {
+    const gone = nextDetach();
+    fe.close();
+    await gone;
+    guest.close();
+  }
+});
+
+test('requireSealedMemory: memory the front-end could shrink closes the connection, a memfd is served', async () => {
+  const path = join(dir, 'sealed.sock');
+  const strict = await startVhostUserRemote({ socketPath: path, requireSealedMemory: true, setup: () => {} });
+  try {
+    const file = join(dir, 'plain-guest-memory');
+    writeFileSync(file, Buffer.alloc(GUEST.size));
+    const fd = openSync(file, 'r+');
+    const fe = new FrontEnd(n, path);
+    const gone = new Promise<Error | undefined>((r) => strict.once('detached', (e) => r(e)));
+    fe.send(REQ.SET_OWNER);
+    fe.send(REQ.SET_MEM_TABLE, memTablePayload([{ ...GUEST, mmapOffset: 0 }]), [fd]);
+    const error = await gone;
+    closeSync(fd);
+    assert.equal((error as { code?: string } | undefined)?.code, 'ERR_VHOST_MEM', String(error));
+    assert.match(String(error), /requireSealedMemory/);
+    assert.equal(await fe.closedByPeer(), true);
+    fe.close();
+    const guest = new Guest(n);
+    const ok = new FrontEnd(n, path);
+    try {
+      await guest.handshake(ok); // every request acked: the memfd was accepted
+      assert.equal([...strict.connections][0]?.device.memorySealed, true);
+    } finally {
+      ok.close();
+      guest.close();
+    }
+  } finally {
+    await strict.close();
+  }
 });

@@ -61,10 +61,12 @@ describe('vhost-user remote with the Linux kernel (User-Mode Linux)', { timeout:
     if ('missing' in uml) return t.skip(uml.missing);
     await withServer('sample', { firmware: firmwarePath('client-sample') }, async (server, socket) => {
       const gone = nextDetach(server);
+      let sealed: boolean | undefined;
+      server.once('attached', (_ctx, conn) => (sealed = conn.device.memorySealed));
       const run = await bootGuest(uml.dir, socket, 'sample');
       checkSample(run);
       assert.equal(await gone, undefined, 'the guest hung up cleanly');
-      t.diagnostic(`guest boot + 100 messages + power-off: ${run.ms} ms`);
+      t.diagnostic(`guest boot + 100 messages + power-off: ${run.ms} ms; guest memory sealed against shrinking: ${sealed}`);
       for (const l of run.dmesg.filter((x) => /new channel|incoming msg (1|100) |goodbye|creating channel/.test(x))) t.diagnostic(l);
     });
   });
