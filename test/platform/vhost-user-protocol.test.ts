@@ -212,3 +212,32 @@ test('requireSealedMemory: memory the front-end could shrink closes the connecti
     await strict.close();
   }
 });
+
+test('at most 8 front-ends at once (the default): the ninth is closed at accept and counted, a later one is served', async () => {
+  const until = async (ok: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while (!ok()) {
+      assert.ok(Date.now() < deadline, `connections ${server.connections.size}, refused ${server.stats.refused}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const refused0 = server.stats.refused;
+  const open = Array.from({ length: 8 }, () => new FrontEnd(n, socket));
+  try {
+    await until(() => server.connections.size === 8);
+    const ninth = new FrontEnd(n, socket);
+    assert.equal(await ninth.closedByPeer(), true, 'the ninth connection was closed');
+    ninth.close();
+    assert.equal(server.stats.refused, refused0 + 1);
+    assert.equal(server.connections.size, 8);
+    const gone = nextDetach();
+    open.pop()!.close();
+    await gone;
+    open.push(new FrontEnd(n, socket));
+    await until(() => server.connections.size === 8);
+    assert.equal(server.stats.refused, refused0 + 1, 'served, not refused');
+  } finally {
+    for (const fe of open) fe.close();
+    await until(() => server.connections.size === 0);
+  }
+});
