@@ -13,20 +13,19 @@
  * Ring addresses are front-end virtual addresses; the rings must have the legacy contiguous
  * layout (desc, avail right after, used at the next multiple of a power-of-two alignment),
  * which is what Linux's vring_create_virtqueue allocates, and both must lie in one region (the
- * virtqueue addresses one Region). Buffer addresses are checked by the virtqueue against that
+ * virtqueue addresses one Region; mapping and placement are vhost-user-memory.ts). Buffer addresses are checked by the virtqueue against that
  * region: one outside it is a violation (ERR_VQ_DESC_ADDR), never an access.
  */
-import { VhostUserError, isRpmsgError, type VhostUserErrorCode } from '../errors.js';
-import { GuestMemory, type GuestRegion } from '../memory/guest-memory.js';
+import { VhostUserError, type VhostUserErrorCode } from '../errors.js';
+import type { GuestMemory, GuestRegion } from '../memory/guest-memory.js';
 import type { NativeAddon } from '../native/addon.js';
 import { VRING_MAX_NUM } from '../virtio/constants.js';
-import { vringLayout } from '../virtio/vring-layout.js';
 import type { RingPlacement } from '../virtio/vring-layout.js';
+import { mapMemTable, placeVring } from './vhost-user-memory.js';
 import {
   Req,
   VHOST_USER_FLAG_NEED_REPLY,
   decodeBits,
-  decodeMemTable,
   decodeNone,
   decodeVringAddr,
   decodeVringFd,
@@ -268,46 +267,15 @@ export class VhostUserDevice {
   }
 
   private setMemTable(msg: VhostUserMessage): void {
-    const r = msg.request;
-    if (this.running) this.fail('ERR_VHOST_STATE', r, 'SET_MEM_TABLE while the vrings are running');
-    const specs = decodeMemTable(msg);
-    const fds = msg.fds.splice(0);
-    const buffers: ArrayBuffer[] = [];
-    let allSealed = true;
-    try {
-      specs.forEach((s, i) => {
-        if (!(s.size > 0 && Number.isFinite(s.guestAddr) && Number.isFinite(s.userAddr) && Number.isFinite(s.mmapOffset))) {
-          this.fail('ERR_VHOST_MEM', r, `region ${i}: size or address out of range`, { size: s.size });
-        }
-        const sealed = this.native.sealShrink(fds[i]!);
-        if (!sealed && this.o.requireSealedMemory === true) {
-          this.fail('ERR_VHOST_MEM', r, `region ${i}: its file can be shrunk by the front-end (not a sealed memfd) and requireSealedMemory is set`);
-        }
-        allSealed &&= sealed;
-        try {
-          buffers.push(this.native.mmapFd(fds[i]!, s.size, s.mmapOffset));
-        } catch (e) {
-          throw new VhostUserError('ERR_VHOST_MEM', r, `region ${i}: cannot map ${s.size} bytes at offset ${s.mmapOffset}: ${(e as Error).message}`, {
-            size: s.size,
-            mmapOffset: s.mmapOffset,
-          });
-        }
-      });
-      const memory = new GuestMemory(specs.map((s, i) => ({ guestAddr: s.guestAddr, userAddr: s.userAddr, buffer: buffers[i]! })));
-      this.unmap();
-      this.memory = memory;
-      this.memorySealed = allSealed;
-      this.mappings = buffers;
-      for (const v of this.vrings) {
-        v.placement = undefined;
-        v.region = undefined;
-      }
-    } catch (e) {
-      for (const b of buffers) this.native.munmap(b);
-      if (isRpmsgError(e) && !(e instanceof VhostUserError)) throw new VhostUserError('ERR_VHOST_MEM', r, e.message);
-      throw e;
-    } finally {
-      for (const fd of fds) this.native.close(fd); // the mappings stay valid without them
+    if (this.running) this.fail('ERR_VHOST_STATE', msg.request, 'SET_MEM_TABLE while the vrings are running');
+    const { memory, buffers, sealed } = mapMemTable(this.native, msg, this.o.requireSealedMemory === true);
+    this.unmap();
+    this.memory = memory;
+    this.memorySealed = sealed;
+    this.mappings = buffers;
+    for (const v of this.vrings) {
+      v.placement = undefined;
+      v.region = undefined;
     }
   }
 
@@ -317,28 +285,9 @@ export class VhostUserDevice {
     const v = this.vring(r, a.index, true);
     if (a.flags !== 0) this.fail('ERR_VHOST_VRING', r, `vring ${a.index}: flags 0x${a.flags.toString(16)} (dirty logging is not supported)`);
     if (v.num === 0 || this.memory === undefined) this.fail('ERR_VHOST_STATE', r, `vring ${a.index}: addresses before its size and the memory table`);
-    const num = v.num;
-    if (a.desc % 16 !== 0 || a.avail !== a.desc + 16 * num) {
-      this.fail('ERR_VHOST_VRING', r, `vring ${a.index}: desc 0x${a.desc.toString(16)} / avail 0x${a.avail.toString(16)} not the contiguous layout`);
-    }
-    // The used ring sits at the first multiple of `align` after avail (legacy layout).
-    const availEnd = 16 * num + 2 * (3 + num);
-    const usedOff = a.used - a.desc;
-    let align = 4;
-    while (align <= 0x10000 && Math.ceil(availEnd / align) * align !== usedOff) align *= 2;
-    if (align > 0x10000) this.fail('ERR_VHOST_VRING', r, `vring ${a.index}: used 0x${a.used.toString(16)} not at an aligned offset after avail`);
-    const layout = vringLayout(num, align);
-    let loc;
-    try {
-      loc = this.memory.fromUser(a.desc, layout.size);
-    } catch {
-      this.fail('ERR_VHOST_MEM', r, `vring ${a.index} at 0x${a.desc.toString(16)} (+${layout.size}) outside every memory region`, {
-        desc: a.desc,
-        size: layout.size,
-      });
-    }
-    v.placement = { offset: loc.offset, num, align };
-    v.region = loc.region;
+    const { placement, region } = placeVring(this.memory, a, v.num, r);
+    v.placement = placement;
+    v.region = region;
   }
 
   private setVringFd(msg: VhostUserMessage): void {

@@ -22,27 +22,20 @@
  * - The remote going away (its virtio device removed: the ctrl device disappears, reads give
  *   EPIPE) takes the link down: drivers' remove runs, waiting senders fail with ENODEV.
  *
+ * The ctrl device and sysfs (endpoint devices, the kernel's addresses) are ctrl-device.ts.
+ *
  * Lifecycle: open → down (close() or the remote gone); terminal, idempotent.
  */
-import { closeSync, constants, existsSync, openSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RpmsgError } from '../errors.js';
 import { FD_READABLE, loadNative, type FdWatch, type NativeAddon } from '../native/addon.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
-import { RPMSG_ADDR_ANY, RPMSG_NS_ADDR } from '../rpmsg/constants.js';
 import { RpmsgLink } from '../rpmsg/link.js';
 import type { RpmsgTransportOps } from '../rpmsg/ops.js';
 import { ChannelFollower } from './channel-follower.js';
+import { CtrlDevice } from './ctrl-device.js';
 import { isGone, mapKernelError } from './errno.js';
-import {
-  SYSFS_RPMSG_CLASS,
-  SYSFS_RPMSG_DEVICES,
-  ctrlParent,
-  listCtrlEndpoints,
-  listDevices,
-  readEndpointDevice,
-  type KernelRpmsgDevice,
-} from './sysfs.js';
 
 const READABLE = FD_READABLE;
 
@@ -96,14 +89,12 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
   readonly ctrl: string;
   /** The remote processor's virtio device ("virtio0"). */
   readonly parent: string;
+  private readonly ctrlDev: CtrlDevice;
   readonly stats: KernelTransportStats = { txFull: 0, channelsAdded: 0, channelsRemoved: 0, leakedEndpointDevices: 0 };
   private readonly native: NativeAddon;
-  private readonly ctrlFd: number;
   private readonly mtu: number;
   private readonly rxBudget: number;
   private readonly devRoot: string;
-  private readonly sysfsDevices: string;
-  private readonly sysfsClass: string;
   private readonly eps = new Map<number, KernelEndpoint>();
   private readonly follower: ChannelFollower;
   private readonly rxBuf = new Uint8Array(RX_BUFFER);
@@ -135,18 +126,10 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
     this.rxBudget = options.rxBudget ?? 64;
     this.maxRetryMs = options.maxRetryMs ?? 16;
     this.devRoot = options.devRoot ?? '/dev';
-    this.sysfsDevices = options.sysfsDevices ?? SYSFS_RPMSG_DEVICES;
-    this.sysfsClass = options.sysfsClass ?? SYSFS_RPMSG_CLASS;
     this.native = loadNative();
     this.follower = new ChannelFollower(bus, link);
-    const parent = ctrlParent(this.ctrl, this.sysfsClass);
-    if (parent === undefined) throw new RpmsgError('ENOENT', `${this.ctrl} is not an rpmsg ctrl device (no ${join(this.sysfsClass, basename(this.ctrl))})`);
-    this.parent = parent;
-    try {
-      this.ctrlFd = openSync(this.ctrl, constants.O_RDWR | constants.O_NONBLOCK);
-    } catch (e) {
-      throw mapKernelError(e, `open ${this.ctrl}`);
-    }
+    this.ctrlDev = new CtrlDevice(this.native, this.ctrl, options.sysfsDevices, options.sysfsClass);
+    this.parent = this.ctrlDev.parent;
     link.attachTransport(this);
     this.timer = setInterval(() => this.scan(), options.scanIntervalMs ?? 100);
     this.scan();
@@ -211,29 +194,8 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
 
   createEndpoint(addr: number, dst: number, name: string): void {
     if (this.closed) throw new RpmsgError('ENODEV', 'kernel transport closed');
-    const devices = this.ownDevices();
-    // A channel bound to rpmsg_chrdev has its endpoint device already, at the channel's src.
-    for (const d of devices) {
-      const node = d.src === addr ? d.chardevs.find((c) => /^rpmsg\d+$/.test(c)) : undefined;
-      if (node !== undefined) {
-        this.openEndpoint(addr, d.dst === RPMSG_ADDR_ANY ? dst : d.dst, node, false);
-        return;
-      }
-    }
-    if (this.kernelAddresses(devices).has(addr)) throw new RpmsgError('EADDRINUSE', `address ${addr} is taken in the kernel`, { addr });
-    const before = new Set(listCtrlEndpoints(this.ctrl, this.sysfsClass));
-    try {
-      this.native.rpmsgCtrl(this.ctrlFd, 1, name, addr, dst);
-    } catch (e) {
-      throw mapKernelError(e, 'RPMSG_CREATE_EPT_IOCTL', { addr, dst });
-    }
-    const node = listCtrlEndpoints(this.ctrl, this.sysfsClass).find((n) => {
-      if (before.has(n)) return false;
-      const info = readEndpointDevice(n, this.sysfsClass);
-      return info !== undefined && info.src === addr && info.dst === dst;
-    });
-    if (node === undefined) throw new RpmsgError('ENOENT', 'the endpoint device made by RPMSG_CREATE_EPT_IOCTL is not in sysfs', { addr, dst });
-    this.openEndpoint(addr, dst, node, true);
+    const d = this.ctrlDev.endpointDevice(addr, dst, name, this.eps.keys());
+    this.openEndpoint(addr, d.dst, d.node, d.own);
   }
 
   destroyEndpoint(addr: number): void {
@@ -245,7 +207,7 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
       // Not while the kernel tears the remote down: its ctrl removal destroys the endpoint
       // devices itself, and a concurrent RPMSG_DESTROY_EPT_IOCTL is a double destroy (a kernel
       // oops in Linux 6.1, seen in the UML guest). Closing the fd is enough then.
-      if (ep.own && !ep.dead && !this.gone && !this.remoteGone()) this.native.rpmsgDestroyEpt(ep.fd);
+      if (ep.own && !ep.dead && !this.gone && !this.ctrlDev.remoteGone()) this.native.rpmsgDestroyEpt(ep.fd);
     } catch (e) {
       if (!isGone(e)) this.link.reportError(mapKernelError(e, `RPMSG_DESTROY_EPT_IOCTL on ${ep.node}`, { addr }));
     } finally {
@@ -258,20 +220,12 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
 
   /** RPMSG_CREATE_DEV_IOCTL: a local channel in the kernel; with a fixed src it is announced. */
   createDevice(name: string, src: number, dst: number): void {
-    try {
-      this.native.rpmsgCtrl(this.ctrlFd, 3, name, src, dst);
-    } catch (e) {
-      throw mapKernelError(e, 'RPMSG_CREATE_DEV_IOCTL', { name, src, dst });
-    }
+    this.ctrlDev.device(3, name, src, dst);
   }
 
   /** RPMSG_RELEASE_DEV_IOCTL: release a channel (the kernel may send an NS destroy). */
   releaseDevice(name: string, src: number, dst: number): void {
-    try {
-      this.native.rpmsgCtrl(this.ctrlFd, 4, name, src, dst);
-    } catch (e) {
-      throw mapKernelError(e, 'RPMSG_RELEASE_DEV_IOCTL', { name, src, dst });
-    }
+    this.ctrlDev.device(4, name, src, dst);
   }
 
   // ----------------------------------------------------------------- lifecycle
@@ -300,7 +254,7 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
       this.link.destroy(reason); // destroys every endpoint: destroyEndpoint closes the fds
     } finally {
       for (const addr of [...this.eps.keys()]) this.destroyEndpoint(addr);
-      closeSync(this.ctrlFd);
+      this.ctrlDev.close();
     }
   }
 
@@ -359,37 +313,17 @@ export class KernelRpmsgTransport implements RpmsgTransportOps {
     if (ep.dead) return;
     this.unwatch(ep);
     ep.dead = true;
-    if (this.remoteGone()) this.down(new RpmsgError('ENODEV', `remote processor behind ${this.ctrl} is gone`), true);
-  }
-
-  private remoteGone(): boolean {
-    return !existsSync(join(this.sysfsClass, basename(this.ctrl)));
-  }
-
-  private ownDevices(): KernelRpmsgDevice[] {
-    return listDevices(this.sysfsDevices).filter((d) => d.parent === this.parent);
-  }
-
-  /** Addresses the kernel uses on this remote processor that sysfs shows. */
-  private kernelAddresses(devices: KernelRpmsgDevice[]): Set<number> {
-    const taken = new Set<number>([RPMSG_NS_ADDR]);
-    for (const d of devices) if (d.src !== RPMSG_ADDR_ANY) taken.add(d.src);
-    for (const n of listCtrlEndpoints(this.ctrl, this.sysfsClass)) {
-      const info = readEndpointDevice(n, this.sysfsClass);
-      if (info !== undefined && info.src !== RPMSG_ADDR_ANY) taken.add(info.src);
-    }
-    for (const addr of this.eps.keys()) taken.delete(addr); // ours, through their devices
-    return taken;
+    if (this.ctrlDev.remoteGone()) this.down(new RpmsgError('ENODEV', `remote processor behind ${this.ctrl} is gone`), true);
   }
 
   /** Follow the kernel's channels (ChannelFollower); the ctrl device gone means the remote is. */
   private scan(): void {
     if (this.closed) return;
-    if (this.remoteGone()) {
+    if (this.ctrlDev.remoteGone()) {
       this.down(new RpmsgError('ENODEV', `remote processor behind ${this.ctrl} is gone`), true);
       return;
     }
-    this.follower.update(this.ownDevices());
+    this.follower.update(this.ctrlDev.ownDevices());
     this.stats.channelsAdded = this.follower.added;
     this.stats.channelsRemoved = this.follower.removed;
   }

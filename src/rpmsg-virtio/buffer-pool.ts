@@ -2,10 +2,12 @@
  * Buffers of the rpmsg transport. The host owns them, like Linux: it carves rx buffers then tx
  * buffers from the pool (a bump allocator, as OpenAMP). The remote knows the host's buffers
  * only by descriptor id, so its tables are filled as descriptors arrive. Views over buffers
- * are reused (a peer can vary offsets and lengths at will, so the cache is bounded).
+ * are reused (a peer can vary offsets and lengths at will, so the cache is bounded), and so
+ * are the TxBuf objects a zero-copy sender borrows.
  */
 import { RpmsgError } from '../errors.js';
 import type { Region } from '../memory/region.js';
+import type { TxBuffer } from '../rpmsg/ops.js';
 import { RPMSG_HDR_SIZE } from './header.js';
 
 export const DEFAULT_BUFFER_SIZE = 512;
@@ -82,4 +84,12 @@ export class ViewCache {
     }
     return v;
   }
+}
+
+/** A tx buffer lent for zero-copy: its payload view and its index in the role's tx table. */
+export class TxBuf implements TxBuffer {
+  constructor(
+    readonly data: Uint8Array,
+    readonly index: number,
+  ) {}
 }

@@ -7,7 +7,8 @@
  *   vring[1]: host → remote   host: tx, driver side     remote: rx, device side
  *
  * This file is the transport itself: the bus core's operations (ops.ts), the batching of tx
- * publication, the name service when negotiated, and the lifecycle. Receiving is receiver.ts.
+ * publication, the name service when negotiated, and the lifecycle. Receiving is receiver.ts;
+ * construction (negotiation, the queues, the role's rings) is transport-setup.ts.
  *
  * tx: publishing the ring index is batched: sends made in one synchronous run (or inside rx
  * processing) are published together at the end of it, with at most one kick, and only if the
@@ -17,7 +18,7 @@
  * at once with the violation as the reason (the link goes down, its `cause` chain names the
  * code and values). `close()` graceful, `destroy(err)` abortive, both idempotent.
  */
-import { RpmsgError, type VirtqueueViolation } from '../errors.js';
+import { RpmsgError } from '../errors.js';
 import { publishDrop, publishLinkUp, publishViolation } from '../rpmsg/diagnostics.js';
 import type { Region } from '../memory/region.js';
 import { NameService } from '../ns/name-service.js';
@@ -25,14 +26,13 @@ import type { RpmsgLink } from '../rpmsg/link.js';
 import type { RpmsgTransportOps, TxBuffer } from '../rpmsg/ops.js';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RPMSG_F_NS, featureBit, hasFeature } from '../virtio/constants.js';
 import type { VdevHandle } from '../virtio/resource-table.js';
-import { Virtqueue } from '../virtio/virtqueue.js';
-import { DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, ViewCache } from './buffer-pool.js';
+import type { Virtqueue } from '../virtio/virtqueue.js';
+import { TxBuf, ViewCache } from './buffer-pool.js';
 import { RPMSG_HDR_SIZE, putHeader } from './header.js';
-import { HostRings } from './host-rings.js';
 import { Receiver } from './receiver.js';
-import { RemoteRings } from './remote-rings.js';
 import type { RingSide } from './ring-side.js';
 import type { RpmsgRole, VirtioRpmsgOptions } from './transport-options.js';
+import { createQueues, createRingSide, negotiateFeatures, statusChangeError } from './transport-setup.js';
 
 export type { RpmsgRole, VirtioRpmsgOptions } from './transport-options.js';
 
@@ -45,13 +45,6 @@ const MAX_BATCH = 64;
  * A throw there still surfaces, as an unhandled rejection.
  */
 const SETTLED = Promise.resolve();
-
-class TxBuf implements TxBuffer {
-  constructor(
-    readonly data: Uint8Array,
-    readonly index: number,
-  ) {}
-}
 
 export class VirtioRpmsgTransport implements RpmsgTransportOps {
   readonly role: RpmsgRole;
@@ -90,7 +83,6 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
 
   constructor(options: VirtioRpmsgOptions) {
     const { role, link, region, vdev, vrings } = options;
-    const host = role === 'host';
     this.role = role;
     this.link = link;
     this.region = region;
@@ -108,51 +100,19 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
       this.link.txReady();
     };
 
-    const supported = options.features ?? DEFAULT_FEATURES;
-    if (host) {
-      this.features = vdev.hostNegotiate(supported);
-    } else {
-      if (!vdev.driverOk()) throw new RpmsgError('ENODEV', 'remote started before the host set DRIVER_OK');
-      this.features = (vdev.negotiated() & supported) >>> 0;
-    }
-    const eventIdx = hasFeature(this.features, VIRTIO_RING_F_EVENT_IDX);
-    const onViolation = (v: VirtqueueViolation): void => {
+    this.features = negotiateFeatures(role, vdev, options.features ?? DEFAULT_FEATURES);
+    const { rxVq, txVq } = createQueues(options, hasFeature(this.features, VIRTIO_RING_F_EVENT_IDX), (v) => {
       publishViolation(link, v);
       link.reportError(v);
       this.destroy(v);
-    };
-    const mk = (q: 0 | 1, name: string): Virtqueue =>
-      new Virtqueue({
-        name: `${link.name}:${name}`,
-        region,
-        offset: vrings[q].offset,
-        num: vrings[q].num,
-        align: vrings[q].align,
-        side: host ? 'driver' : 'device',
-        eventIdx,
-        onViolation,
-        maxBufferLength: options.maxBufferSize ?? MAX_BUFFER_SIZE,
-        ...(options.bufferWindow !== undefined ? { bufferWindow: options.bufferWindow } : {}),
-      });
-    const rxVq = mk(host ? 0 : 1, host ? 'host-rx' : 'remote-rx');
-    const txVq = mk(host ? 1 : 0, host ? 'host-tx' : 'remote-tx');
+    });
     this.rxVq = rxVq;
     this.txVq = txVq;
-    this.side = host
-      ? new HostRings(region, vdev, rxVq, txVq, {
-          pool: options.pool,
-          rxBufferSize: options.rxBufferSize ?? DEFAULT_BUFFER_SIZE,
-          txBufferSize: options.txBufferSize ?? DEFAULT_BUFFER_SIZE,
-          rxBuffers: options.rxBuffers ?? rxVq.num,
-          txBuffers: options.txBuffers ?? txVq.num,
-          rxNum: rxVq.num,
-          txNum: txVq.num,
-        })
-      : new RemoteRings(rxVq, txVq, () => {
-          link.countInvalid();
-          publishDrop(link, 'unusable-buffer', -1, -1, -1);
-          this.pendingTx++;
-        });
+    this.side = createRingSide(options, rxVq, txVq, () => {
+      link.countInvalid();
+      publishDrop(link, 'unusable-buffer', -1, -1, -1);
+      this.pendingTx++;
+    });
     this.rxBudget = options.rxBudget ?? rxVq.num;
     this.receiver = new Receiver(this.side, link, region, this.views, () => this.closed);
     const numTx = this.side.tx.count;
@@ -305,11 +265,7 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
   private statusChanged(): boolean {
     const s = this.vdev.status();
     if (s === this.bootStatus) return false;
-    this.destroy(
-      this.role === 'remote'
-        ? new RpmsgError('ECONNRESET', 'the host reset the device', { status: s })
-        : new RpmsgError('EPROTO', 'the remote reports a protocol violation (DEVICE_NEEDS_RESET)', { status: s }),
-    );
+    this.destroy(statusChangeError(this.role, s));
     return true;
   }
 

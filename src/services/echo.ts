@@ -14,9 +14,20 @@
 import type { FirmwareContext } from '../platform/firmware.js';
 import type { Endpoint } from '../rpmsg/endpoint.js';
 import { openMailbox, type HostTestContext, type HostTestResult } from './host-test.js';
-import { endOnShutdown, pingCount, pingDataIntact, pingPayload, readPing } from './payload.js';
+import { isShutdown, pingCount, pingDataIntact, pingPayload, readPing } from './payload.js';
 
 export const OPENAMP_DEMO_SERVICE = 'rpmsg-openamp-demo-channel';
+
+/**
+ * OpenAMP's remotes on SHUTDOWN_MSG: log it and destroy the endpoint (which announces DESTROY).
+ * True when `data` was the shutdown message.
+ */
+export function endOnShutdown(data: Uint8Array, ept: { destroy(): void }, log: (line: string) => void): boolean {
+  if (!isShutdown(data)) return false;
+  log('shutdown message is received');
+  ept.destroy();
+  return true;
+}
 
 /**
  * Send `data` back to `dst`: at once when a tx buffer is free, else a copy waits for one (the

@@ -18,9 +18,8 @@
  */
 import type { FirmwareContext } from '../platform/firmware.js';
 import type { Endpoint } from '../rpmsg/endpoint.js';
-import { echoTo, OPENAMP_DEMO_SERVICE } from './echo.js';
+import { echoTo, endOnShutdown, OPENAMP_DEMO_SERVICE } from './echo.js';
 import { openMailbox, type HostTestContext, type HostTestResult } from './host-test.js';
-import { endOnShutdown } from './payload.js';
 
 export const MATRIX_MAX_SIZE = 6;
 export const MATRIX_BYTES = 4 + 4 * MATRIX_MAX_SIZE * MATRIX_MAX_SIZE;

@@ -17,9 +17,9 @@
 import type { FirmwareContext } from '../platform/firmware.js';
 import type { Endpoint } from '../rpmsg/endpoint.js';
 import type { RxBufferHold, TxBuffer } from '../rpmsg/ops.js';
-import { OPENAMP_DEMO_SERVICE } from './echo.js';
+import { endOnShutdown, OPENAMP_DEMO_SERVICE } from './echo.js';
 import { Waker, openServiceEndpoint, type HostTestContext, type HostTestResult } from './host-test.js';
-import { endOnShutdown, pingCount, pingDataIntact, readPing, writePing } from './payload.js';
+import { pingCount, pingDataIntact, readPing, writePing } from './payload.js';
 
 /** MAX_NB_TX_BUFF of rpmsg-nocopy-echo.c. */
 const RECLAIM_BUFFERS = 10;

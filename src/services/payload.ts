@@ -65,17 +65,6 @@ export function isShutdown(data: Uint8Array): boolean {
   return ((data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24)) >>> 0) === SHUTDOWN_MSG;
 }
 
-/**
- * OpenAMP's remotes on SHUTDOWN_MSG: log it and destroy the endpoint (which announces DESTROY).
- * True when `data` was the shutdown message.
- */
-export function endOnShutdown(data: Uint8Array, ept: { destroy(): void }, log: (line: string) => void): boolean {
-  if (!isShutdown(data)) return false;
-  log('shutdown message is received');
-  ept.destroy();
-  return true;
-}
-
 /** The 4-byte shutdown message (`int shutdown_msg = SHUTDOWN_MSG`, sizeof(int)). */
 export function shutdownMessage(): Uint8Array {
   const b = new Uint8Array(4);

@@ -1,7 +1,8 @@
 /**
  * remoteproc resource tables (PROTOCOL.md §7; Linux include/linux/remoteproc.h, OpenAMP
  * lib/remoteproc/rsc_table_parser.c): parse with every offset, count and length checked
- * against the table's size, and build byte-exact tables.
+ * against the table's size, and build byte-exact tables. The format's types are
+ * resource-types.ts; the rpmsg vdev entry and its live handle vdev.ts.
  *
  *   struct resource_table { u32 ver = 1; u32 num; u32 reserved[2]; u32 offset[num]; }
  *   each entry: u32 type, then the type's body
@@ -9,83 +10,29 @@
 import { ResourceTableError } from '../errors.js';
 import type { Region } from '../memory/region.js';
 import {
-  VIRTIO_CONFIG_S_DRIVER_OK,
-  VIRTIO_CONFIG_S_NEEDS_RESET,
-  VIRTIO_ID_RPMSG,
-  VIRTIO_RPMSG_F_NS,
-  featureBit,
-} from './constants.js';
+  CARVEOUT_BODY_SIZE,
+  RSC_CARVEOUT,
+  RSC_DEVMEM,
+  RSC_MAX_ENTRIES,
+  RSC_NAME_SIZE,
+  RSC_TABLE_HEADER_SIZE,
+  RSC_TRACE,
+  RSC_VDEV,
+  RSC_VENDOR_END,
+  RSC_VENDOR_START,
+  TRACE_BODY_SIZE,
+  VDEV_BODY_SIZE,
+  VRING_ENTRY_SIZE,
+  type LocatedEntry,
+  type ResourceTable,
+  type RscEntry,
+  type RscVring,
+} from './resource-types.js';
 
-export const RSC_CARVEOUT = 0;
-export const RSC_DEVMEM = 1;
-export const RSC_TRACE = 2;
-export const RSC_VDEV = 3;
-export const RSC_VENDOR_START = 128;
-export const RSC_VENDOR_END = 512;
-export const FW_RSC_ADDR_ANY = 0xffffffff;
-
-export const RSC_TABLE_HEADER_SIZE = 16;
-export const RSC_NAME_SIZE = 32;
-const VDEV_BODY_SIZE = 24; // id, notifyid, dfeatures, gfeatures, config_len, status, num_of_vrings, reserved[2]
-const VRING_ENTRY_SIZE = 20;
-const CARVEOUT_BODY_SIZE = 20 + RSC_NAME_SIZE;
-const TRACE_BODY_SIZE = 12 + RSC_NAME_SIZE;
-/** Upper bound on entries accepted from a table (a peer can inflate `num`). */
-export const RSC_MAX_ENTRIES = 256;
-
-export interface RscVring {
-  da: number;
-  align: number;
-  num: number;
-  notifyid: number;
-  /** `pa` in newer kernels, `reserved` in older ones and OpenAMP; 0 in OpenAMP's images. */
-  pa: number;
-}
-
-export interface RscVdev {
-  type: 'vdev';
-  id: number;
-  notifyid: number;
-  dfeatures: number;
-  gfeatures: number;
-  status: number;
-  vrings: RscVring[];
-  config: Uint8Array;
-}
-
-export interface RscCarveout {
-  type: 'carveout' | 'devmem';
-  da: number;
-  pa: number;
-  len: number;
-  flags: number;
-  reserved: number;
-  name: string;
-}
-
-export interface RscTrace {
-  type: 'trace';
-  da: number;
-  len: number;
-  reserved: number;
-  name: string;
-}
-
-/** Vendor (128..511) or unknown entries are kept by type only and otherwise skipped. */
-export interface RscOther {
-  type: 'vendor' | 'unknown';
-  rscType: number;
-}
-
-export type RscEntry = RscVdev | RscCarveout | RscTrace | RscOther;
-
-/** A parsed entry with the table offset it starts at (its `type` word). */
-export type LocatedEntry = RscEntry & { readonly offset: number };
-
-export interface ResourceTable {
-  ver: number;
-  entries: LocatedEntry[];
-}
+// The format's constants and types, and the rpmsg vdev entry, as before the split.
+export { FW_RSC_ADDR_ANY, RSC_CARVEOUT, RSC_DEVMEM, RSC_MAX_ENTRIES, RSC_NAME_SIZE, RSC_TABLE_HEADER_SIZE, RSC_TRACE, RSC_VDEV, RSC_VENDOR_END, RSC_VENDOR_START } from './resource-types.js';
+export type { LocatedEntry, ResourceTable, RscCarveout, RscEntry, RscOther, RscTrace, RscVdev, RscVring } from './resource-types.js';
+export { VdevHandle, findRpmsgVdev, rpmsgVdev, type RpmsgVdevSpec } from './vdev.js';
 
 function fail(message: string, details?: Record<string, number | string>): never {
   throw new ResourceTableError(message, details);
@@ -259,101 +206,4 @@ export function buildResourceTable(entries: readonly RscEntry[]): Uint8Array {
     }
   });
   return out;
-}
-
-export interface RpmsgVdevSpec {
-  /** Device features offered (default: VIRTIO_RPMSG_F_NS). */
-  dfeatures?: number;
-  vrings: Array<{ da: number; align: number; num: number; notifyid: number }>;
-  notifyid?: number;
-}
-
-/** The vdev entry of an rpmsg device, fresh (status 0, gfeatures 0). */
-export function rpmsgVdev(spec: RpmsgVdevSpec): RscVdev {
-  return {
-    type: 'vdev',
-    id: VIRTIO_ID_RPMSG,
-    notifyid: spec.notifyid ?? 0,
-    dfeatures: spec.dfeatures ?? featureBit(VIRTIO_RPMSG_F_NS),
-    gfeatures: 0,
-    status: 0,
-    vrings: spec.vrings.map((v) => ({ ...v, pa: 0 })),
-    config: new Uint8Array(0),
-  };
-}
-
-/**
- * Live access to one vdev entry in shared memory: the fields the two sides hand over at start
- * (the host writes gfeatures, status and vring da; the remote reads them).
- */
-export class VdevHandle {
-  readonly region: Region;
-  /** Region offset of the entry's `type` word. */
-  readonly entryOffset: number;
-  readonly numVrings: number;
-
-  constructor(region: Region, tableOffset: number, entry: LocatedEntry & RscVdev) {
-    this.region = region;
-    this.entryOffset = tableOffset + entry.offset;
-    this.numVrings = entry.vrings.length;
-  }
-
-  get statusOffset(): number {
-    return this.entryOffset + 24;
-  }
-
-  /** The status byte (atomically read: the other side polls or writes it). */
-  status(): number {
-    this.region.check(this.statusOffset, 1);
-    return Atomics.load(this.region.u8, this.statusOffset);
-  }
-
-  setStatus(value: number): void {
-    this.region.check(this.statusOffset, 1);
-    Atomics.store(this.region.u8, this.statusOffset, value);
-  }
-
-  dfeatures(): number {
-    return this.region.getU32(this.entryOffset + 12);
-  }
-
-  gfeatures(): number {
-    return this.region.loadU32(this.entryOffset + 16);
-  }
-
-  setGfeatures(value: number): void {
-    this.region.storeU32(this.entryOffset + 16, value >>> 0);
-  }
-
-  setVringDa(index: number, da: number): void {
-    if (index < 0 || index >= this.numVrings) throw new ResourceTableError('no such vring', { index });
-    this.region.setU32(this.entryOffset + 28 + VRING_ENTRY_SIZE * index, da);
-  }
-
-  /** Features both sides agreed on: dfeatures AND gfeatures (OpenAMP rproc_virtio_get_features). */
-  negotiated(): number {
-    return (this.dfeatures() & this.gfeatures()) >>> 0;
-  }
-
-  /**
-   * Host: accept the offered features we support, write gfeatures. Returns them.
-   * (OpenAMP's host accepts all offered; Linux accepts those its driver knows.)
-   */
-  hostNegotiate(supported: number): number {
-    const g = (this.dfeatures() & supported) >>> 0;
-    this.setGfeatures(g);
-    return g;
-  }
-
-  /** Whether the host set DRIVER_OK and not NEEDS_RESET. */
-  driverOk(): boolean {
-    const s = this.status();
-    return (s & VIRTIO_CONFIG_S_DRIVER_OK) !== 0 && (s & VIRTIO_CONFIG_S_NEEDS_RESET) === 0;
-  }
-}
-
-/** Find the first rpmsg vdev entry of a parsed table. */
-export function findRpmsgVdev(table: ResourceTable): (LocatedEntry & RscVdev) | undefined {
-  for (const e of table.entries) if (e.type === 'vdev' && e.id === VIRTIO_ID_RPMSG) return e as LocatedEntry & RscVdev;
-  return undefined;
 }
