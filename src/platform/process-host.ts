@@ -98,14 +98,20 @@ async function connectWithRetry(path: string, timeoutMs: number, signal?: AbortS
 export async function attachProcessRemote(bus: RpmsgBus, options: HostAttachOptions = {}): Promise<ProcessRemoteLink> {
   const r = resolveProcessMemory(options);
   const socket = await connectWithRetry(r.socketPath, options.connectTimeoutMs ?? 10_000, options.signal);
-  socket.on('error', () => {}); // 'close' follows and says it all
+  let socketError: Error | undefined;
+  socket.on('error', (e) => (socketError ??= e)); // 'close' follows
   try {
     const region = mapShmFile(r.shmPath, r.size);
     const bell = new SocketDoorbell(socket);
     const name = options.name ?? r.socketPath;
     const device = HostDevice.create({ name, bus, region, bell }, { ...r.layout, pool: options.pool ?? r.layout.pool }, options);
     const pl = new ProcessRemoteLink(device, region, socket);
-    socket.once('close', () => device.destroy(new RpmsgError('ENODEV', `remote on ${r.socketPath} is gone`)));
+    // The doorbell socket closes the moment the remote process dies (the kernel closes its
+    // end): the link goes down at once, the cause saying how it went.
+    socket.once('close', () => {
+      const closed = new RpmsgError('EPIPE', 'the doorbell socket closed: the remote process exited, was killed or dropped the connection', { path: r.socketPath }, socketError !== undefined ? { cause: socketError } : undefined);
+      device.destroy(new RpmsgError('ENODEV', `remote on ${r.socketPath} is gone`, undefined, { cause: closed }));
+    });
     return pl;
   } catch (e) {
     socket.destroy();
