@@ -22,7 +22,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RpmsgBus, spawnProcessRemote, startWorkerRemote, type Channel, type RpmsgLink } from '../src/index.js';
-import { heapAfterGc, heapGrowth, HeapSampler, type HeapReport } from './heap.js';
+import { heapGrowth, HeapSampler, type HeapReport } from './heap.js';
 import { Receiver, SEQ_HELLO, Sender, addCounts, marker, mixSeed, prng, zeroCounts, type SenderCounts } from './protocol.js';
 
 export interface SoakOptions {
@@ -324,7 +324,6 @@ export async function runSoak(o: SoakOptions = {}): Promise<SoakResult> {
     if (heapGrowth(remoteStats.heap) > bound) fail(`remote heap grew ${(heapGrowth(remoteStats.heap) / MB).toFixed(1)} MB after GC (bound ${bound / MB} MB)`);
   }
   await close().catch((e: unknown) => fail(`closing the remote: ${String(e)}`));
-  void heapAfterGc;
   return {
     failures,
     h2r,

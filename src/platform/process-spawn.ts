@@ -1,6 +1,7 @@
 /** Start a firmware module in a child process (remote role, process-child.ts) and attach to it as host. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { RpmsgError } from '../errors.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
 import { attachProcessRemote, type HostAttachOptions, type ProcessRemoteLink } from './process-host.js';
 
@@ -23,12 +24,18 @@ export async function spawnProcessRemote(bus: RpmsgBus, options: SpawnOptions): 
   const args = JSON.stringify({ firmware: options.firmware, shmPath, socketPath, ...(options.poll !== undefined ? { poll: options.poll } : {}) });
   const child = spawn(process.execPath, [fileURLToPath(entry), args], { stdio: ['ignore', options.stdout ?? 'inherit', 'inherit'] });
   const ac = new AbortController();
-  child.once('exit', () => ac.abort());
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
+    ac.abort();
+  });
   try {
     const remote = await attachProcessRemote(bus, { ...options, shmPath, socketPath, signal: ac.signal });
     return { child, remote };
   } catch (e) {
     child.kill('SIGKILL');
+    // Not the caller's abort (ABORT_ERR): the remote died before the host could attach.
+    if (exited !== undefined) throw new RpmsgError('ENODEV', `remote process ${exited} before the host attached`, { firmware: options.firmware }, { cause: e });
     throw e;
   }
 }

@@ -140,6 +140,23 @@ async function killTimed(child: ChildProcess, remote: ProcessRemoteLink, what: s
 }
 
 describe('a process remote killed (SIGKILL)', () => {
+  it('before it listens: spawnProcessRemote rejects with ENODEV naming the signal, no link is left', async () => {
+    const { bus, log } = faultBus();
+    const saved = process.env['NODE_OPTIONS'];
+    // The child kills itself first thing (the environment is read at spawn, synchronously).
+    process.env['NODE_OPTIONS'] = "--import=data:text/javascript,process.kill(process.pid,'SIGKILL')";
+    let attempt: Promise<unknown>;
+    try {
+      attempt = spawnFault(bus, 'echo');
+    } finally {
+      if (saved === undefined) delete process.env['NODE_OPTIONS'];
+      else process.env['NODE_OPTIONS'] = saved;
+    }
+    await assert.rejects(attempt, (e: unknown) => e instanceof RpmsgError && e.code === 'ENODEV' && /killed by SIGKILL before the host attached/.test(e.message));
+    assert.equal(bus.listLinks().length, 0);
+    await assertRecovers(bus, log);
+  });
+
   it('as the host sets DRIVER_OK, and during a start-up that never ends: the link goes down, a new remote works', async () => {
     const { bus, log } = faultBus();
     const first = await spawnFault(bus, 'boot-hang');
