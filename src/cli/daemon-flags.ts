@@ -7,11 +7,13 @@ import { RpmsgClient } from '../daemon/client.js';
 import { defineCommand, type Command, type CommandContext } from './command.js';
 import { flag, jsonFlag, type FlagSpecs, type FlagValues } from './flags.js';
 
-export const clientFlags = {
+/** How to reach the daemon: its socket and the token of a policy rule. */
+export const connectionFlags = {
   socket: flag.string({ help: 'daemon socket (default $RPMSG_SOCKET, $XDG_RUNTIME_DIR/rpmsg.sock or /tmp/rpmsg-$UID.sock)', metavar: 'PATH' }),
   token: flag.string({ help: 'token for a policy rule that matches by token (default $RPMSG_TOKEN)', metavar: 'T' }),
-  json: jsonFlag,
 };
+
+export const clientFlags = { ...connectionFlags, json: jsonFlag };
 
 /** `--link NAME`: which link's channel, where several remotes offer one by the same name. */
 export const linkFlag = flag.string({ help: 'the channel on this link (default: the first)', metavar: 'NAME' });

@@ -8,11 +8,15 @@ import { ShmTracer } from '../trace/shm-tracer.js';
 import { BusStats, type LinkStatsReport } from '../trace/stats.js';
 import { defineCommand } from './command.js';
 import { runDemo } from './demo.js';
-import { busSource, busSourceFlags } from './bus-source.js';
+import { busSource, busSourceArgs, busSourceFlags } from './bus-source.js';
+import { connectFrom, type ConnectionValues } from './daemon-flags.js';
 import { flag, jsonFlag } from './flags.js';
 
 export interface StatsCommandOptions {
   shm?: string;
+  /** A running daemon's bus (STATS). */
+  daemon?: ConnectionValues;
+  signal?: AbortSignal;
   demo?: { remotes: number; count: number };
   json: boolean;
   /** Prints the JSON document. */
@@ -25,6 +29,14 @@ export interface StatsCommandOptions {
 const hex = (v: number): string => `0x${v.toString(16)}`;
 
 export async function runStats(o: StatsCommandOptions): Promise<number> {
+  if (o.daemon !== undefined) {
+    const client = await connectFrom(o.daemon, o.signal);
+    try {
+      return printReport(await client.stats(), o);
+    } finally {
+      client.close();
+    }
+  }
   if (o.shm !== undefined) {
     const t = new ShmTracer(o.shm, { snaplen: 16 });
     try {
@@ -71,11 +83,12 @@ export async function runStats(o: StatsCommandOptions): Promise<number> {
   } finally {
     stats.close();
   }
-  if (o.json) {
-    o.printJson(report);
-    return 0;
-  }
-  for (const l of report) printLink(l, o.log);
+  return printReport(report, o);
+}
+
+function printReport(report: LinkStatsReport[], o: StatsCommandOptions): number {
+  if (o.json) o.printJson(report);
+  else for (const l of report) printLink(l, o.log);
   return 0;
 }
 
@@ -96,14 +109,23 @@ export const statsCommand = defineCommand({
   description:
     '--shm PATH watches a process pair\'s shared-memory file (read-only) for --interval ms and\n' +
     'prints what crossed it and each vring\'s indices; --demo runs the demo in this process and\n' +
-    'prints the bus\'s counters per link and endpoint when it has finished.',
+    'prints the bus\'s counters per link and endpoint when it has finished; --daemon [SOCKET] asks a\n' +
+    'running daemon for its bus\'s counters (the channels and endpoints of the policy rule\'s channels).',
+  args: busSourceArgs,
   flags: {
     ...busSourceFlags,
     interval: flag.int({ help: '--shm: milliseconds to watch', metavar: 'MS', min: 1, max: 3_600_000, default: 1000 }),
     json: jsonFlag,
   },
-  async run(v, ctx) {
-    const source = busSource(v);
-    return runStats({ json: v.json, printJson: (j) => ctx.json(j), intervalMs: v.interval, log: (l) => ctx.log(l), ...(source.kind === 'shm' ? { shm: source.path } : {}) });
+  async run(v, ctx, args) {
+    const source = busSource(v, args);
+    return runStats({
+      json: v.json,
+      printJson: (j) => ctx.json(j),
+      intervalMs: v.interval,
+      log: (l) => ctx.log(l),
+      signal: ctx.signal,
+      ...(source.kind === 'shm' ? { shm: source.path } : source.kind === 'daemon' ? { daemon: source.connection } : {}),
+    });
   },
 });

@@ -11,17 +11,23 @@ import { RpmsgBus } from '../rpmsg/bus.js';
 import { traceBus } from '../trace/bus-tracer.js';
 import { dyndbgSink, jsonSink } from '../trace/format.js';
 import { PcapngWriter } from '../trace/pcapng.js';
-import type { TraceSink } from '../trace/record.js';
+import type { TraceRecord, TraceSink } from '../trace/record.js';
 import { ShmTracer } from '../trace/shm-tracer.js';
 import { defineCommand } from './command.js';
 import { runDemo } from './demo.js';
-import { busSource, busSourceFlags } from './bus-source.js';
+import type { RpmsgError } from '../errors.js';
+import { busSource, busSourceArgs, busSourceFlags } from './bus-source.js';
+import { connectFrom, type ConnectionValues } from './daemon-flags.js';
 import { UsageError, flag } from './flags.js';
 
 export type TraceFormat = 'dyndbg' | 'json' | 'pcapng';
 
 export interface TraceCommandOptions {
   shm?: string;
+  /** A running daemon's bus (a TRACE subscription). */
+  daemon?: ConnectionValues;
+  /** Diagnostics (records the daemon dropped); default: dropped. */
+  warn?: (line: string) => void;
   demo?: { remotes: number; count: number };
   format: TraceFormat;
   /** File to write (pcapng needs one, or "-" for stdout). */
@@ -80,6 +86,7 @@ export async function runTrace(o: TraceCommandOptions): Promise<number> {
       }
       return 0;
     }
+    if (o.daemon !== undefined) return await traceDaemon(o.daemon, counted, ac.signal, o);
     const bus = new RpmsgBus();
     const trace = traceBus(bus, counted, o.snaplen !== undefined ? { snaplen: o.snaplen } : {});
     try {
@@ -94,14 +101,41 @@ export async function runTrace(o: TraceCommandOptions): Promise<number> {
   }
 }
 
+/** Records from the daemon until stopped; 1 when the daemon goes away first. */
+async function traceDaemon(conn: ConnectionValues, sink: TraceSink, stop: AbortSignal, o: TraceCommandOptions): Promise<number> {
+  const client = await connectFrom(conn, o.signal);
+  try {
+    const t = await client.trace(o.snaplen !== undefined ? { snaplen: o.snaplen } : {});
+    t.on('record', (r: TraceRecord) => sink.write(r));
+    t.on('drop', (n: number) => o.warn?.(`rpmsg trace: the daemon dropped ${n} records (this reader was too slow)`));
+    const ended = new Promise<RpmsgError>((resolve) => t.once('end', resolve));
+    const stopped = new Promise<undefined>((resolve) => {
+      if (stop.aborted) resolve(undefined);
+      stop.addEventListener('abort', () => resolve(undefined), { once: true });
+    });
+    const gone = await Promise.race([ended, stopped]);
+    if (gone !== undefined) {
+      o.warn?.(`rpmsg trace: ${gone.message} [${gone.code}]`);
+      return 1;
+    }
+    const totals = await t.stop().catch(() => undefined);
+    if (totals !== undefined && totals.dropped > 0) o.warn?.(`rpmsg trace: ${totals.dropped} records dropped in all`);
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
 export const traceCommand = defineCommand({
   name: 'trace',
   summary: 'print every message on a bus: kernel dynamic-debug lines, JSON lines, or pcapng for Wireshark',
   description:
     'Sources: --shm PATH watches a process pair\'s shared-memory file (opened read-only, vrings polled;\n' +
-    'a sampler: see the README); --demo runs the demo in this process and traces its bus.\n' +
+    'a sampler: see the README); --demo runs the demo in this process and traces its bus;\n' +
+    '--daemon [SOCKET] subscribes to a running daemon\'s records (the policy rule\'s channels only).\n' +
     'pcapng: link type USER0 (147), one interface per link; open it with\n' +
     '  wireshark -X lua_script:contrib/wireshark/rpmsg.lua FILE',
+  args: busSourceArgs,
   flags: {
     ...busSourceFlags,
     remotes: flag.int({ help: 'demo: remote processors', min: 1, max: 64, default: 1 }),
@@ -113,15 +147,16 @@ export const traceCommand = defineCommand({
     interval: flag.int({ help: '--shm: milliseconds between polls', metavar: 'MS', min: 0, max: 10_000, default: 1 }),
     snaplen: flag.int({ help: 'bytes kept per message, header included', min: 16, max: 65551 }),
   },
-  async run(v, ctx) {
-    const source = busSource(v);
+  async run(v, ctx, args) {
+    const source = busSource(v, args);
     if (v.format === 'pcapng' && v.output === undefined && process.stdout.isTTY) throw new UsageError('pcapng is binary: give -o FILE (or -o - to pipe it)');
     return runTrace({
       format: v.format,
       intervalMs: v.interval,
       log: (l) => ctx.log(l),
+      warn: (l) => ctx.warn(l),
       signal: ctx.signal,
-      ...(source.kind === 'shm' ? { shm: source.path } : { demo: { remotes: v.remotes, count: v.messages } }),
+      ...(source.kind === 'shm' ? { shm: source.path } : source.kind === 'daemon' ? { daemon: source.connection } : { demo: { remotes: v.remotes, count: v.messages } }),
       ...(v.output !== undefined ? { output: v.output } : {}),
       ...(v.duration !== undefined ? { durationMs: v.duration } : {}),
       ...(v.count !== undefined ? { count: v.count } : {}),

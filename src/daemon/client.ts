@@ -14,6 +14,10 @@ import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { RpmsgError, type RpmsgErrorCode } from '../errors.js';
 import { EndpointStream, type EndpointStreamOptions, type StreamPort } from '../stream/endpoint-stream.js';
+import { recordFromWire, type TraceRecord } from '../trace/record.js';
+import type { LinkStatsReport } from '../trace/stats.js';
+import type { DropReason } from '../rpmsg/diagnostics.js';
+import { parseStatsReport } from './stats-wire.js';
 import { FrameDecoder, Op, PROTOCOL_VERSION, encodeFrame, type Frame, type OpCode } from './protocol.js';
 import { defaultSocketPath } from './socket-path.js';
 
@@ -38,6 +42,8 @@ export interface SessionInfo {
   receive: boolean;
   offchannel: boolean;
   control: boolean;
+  /** May read statistics and trace its channels. */
+  observe: boolean;
 }
 
 export interface ChannelEntry {
@@ -48,7 +54,7 @@ export interface ChannelEntry {
 }
 
 interface Pending {
-  resolve: (f: Record<string, unknown>) => void;
+  resolve: (f: Frame) => void;
   reject: (e: Error) => void;
 }
 
@@ -74,6 +80,7 @@ export class RpmsgClient extends EventEmitter {
   private readonly decoder = new FrameDecoder(1 << 20);
   private readonly pending = new Map<number, Pending>();
   private readonly eps = new Map<number, DaemonEndpoint>();
+  private traceSub: DaemonTrace | undefined;
   private nextId = 1;
   private closeReason: RpmsgError | undefined;
 
@@ -154,6 +161,35 @@ export class RpmsgClient extends EventEmitter {
     await this.request(Op.DESTROY_CHANNEL, { ...o });
   }
 
+  /** The daemon's bus counters per link (`rpmsg stats --json`'s report), cut to this client's channels; needs `observe`. */
+  async stats(): Promise<LinkStatsReport[]> {
+    const f = await this.requestFrame(Op.STATS, {});
+    return parseStatsReport(f.payload);
+  }
+
+  /**
+   * Subscribe to trace records of the messages on this client's channels (needs `observe`);
+   * one subscription per connection. `snaplen`: bytes kept per record, header included.
+   */
+  async trace(o: { snaplen?: number; drops?: boolean } = {}): Promise<DaemonTrace> {
+    if (this.traceSub !== undefined) throw new RpmsgError('EALREADY', 'this connection is tracing already');
+    const t = new DaemonTrace(this);
+    this.traceSub = t;
+    try {
+      await this.request(Op.TRACE, { ...o });
+    } catch (e) {
+      this.traceSub = undefined;
+      throw e;
+    }
+    return t;
+  }
+
+  /** @internal */
+  stopTrace(t: DaemonTrace): Promise<Record<string, unknown>> {
+    if (this.traceSub === t) this.traceSub = undefined;
+    return this.request(Op.TRACE_STOP, {});
+  }
+
   /** A stream over a new endpoint on `channel`. */
   async openStream(channel: string, o: EndpointStreamOptions & { link?: string; dst?: number } = {}): Promise<EndpointStream> {
     const { link, dst, ...streamOptions } = o;
@@ -168,7 +204,11 @@ export class RpmsgClient extends EventEmitter {
   }
 
   /** @internal */
-  request(op: OpCode, fields: Record<string, unknown>, payload?: Uint8Array): Promise<Record<string, unknown>> {
+  async request(op: OpCode, fields: Record<string, unknown>, payload?: Uint8Array): Promise<Record<string, unknown>> {
+    return (await this.requestFrame(op, fields, payload)).fields;
+  }
+
+  private requestFrame(op: OpCode, fields: Record<string, unknown>, payload?: Uint8Array): Promise<Frame> {
     if (this.closeReason !== undefined) return Promise.reject(this.closeReason);
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffffffe ? 1 : this.nextId + 1;
@@ -200,7 +240,7 @@ export class RpmsgClient extends EventEmitter {
           return;
         }
         this.pending.delete(f.id);
-        if (f.op === Op.OK) p.resolve(f.fields);
+        if (f.op === Op.OK) p.resolve(f);
         else p.reject(remoteError(f.fields));
         return;
       }
@@ -214,6 +254,9 @@ export class RpmsgClient extends EventEmitter {
         e?.onGone(remoteError(f.fields));
         return;
       }
+      case Op.TRACE_RECORD:
+        this.traceSub?.onRecord(f);
+        return;
       default:
         throw new RpmsgError('EPROTO', `daemon sent request op 0x${f.op.toString(16)}`);
     }
@@ -231,6 +274,8 @@ export class RpmsgClient extends EventEmitter {
     this.pending.clear();
     for (const e of [...this.eps.values()]) e.onGone(new RpmsgError('EPIPE', `daemon connection lost: ${why.message}`, undefined, { cause: why }));
     this.eps.clear();
+    this.traceSub?.onEnd(why);
+    this.traceSub = undefined;
     this.emit('close', why);
   }
 }
@@ -336,5 +381,58 @@ export class DaemonEndpoint extends EventEmitter {
     this.deadReason = e;
     this.client.forget(this.handle);
     this.streamRef?.gone(e.message, e);
+  }
+}
+
+const DROP_REASONS = new Set<string>(['no-endpoint', 'invalid-length', 'unusable-buffer']);
+
+/**
+ * A trace subscription through the daemon. Events: 'record' (TraceRecord, its bytes copied
+ * out), 'drop' (records the daemon dropped because this client read too slowly), 'end'
+ * (the connection is gone: the error says why).
+ */
+export class DaemonTrace extends EventEmitter {
+  /** Records received, and reported dropped by the daemon. */
+  records = 0;
+  dropped = 0;
+  private readonly client: RpmsgClient;
+  private ended = false;
+
+  /** @internal */
+  constructor(client: RpmsgClient) {
+    super();
+    this.client = client;
+  }
+
+  /** End the subscription; resolves with the daemon's totals for it. */
+  async stop(): Promise<{ records: number; dropped: number }> {
+    if (this.ended) return { records: this.records, dropped: this.dropped };
+    this.ended = true;
+    const r = await this.client.stopTrace(this);
+    const n = (k: string): number => (typeof r[k] === 'number' && Number.isSafeInteger(r[k]) ? (r[k] as number) : 0);
+    return { records: n('records'), dropped: n('dropped') };
+  }
+
+  /** @internal */
+  onRecord(f: Frame): void {
+    if (this.ended) return;
+    const drop = f.fields['drop'] as string | undefined;
+    if (drop !== undefined && !DROP_REASONS.has(drop)) throw new RpmsgError('EPROTO', `trace record with unknown drop reason "${drop}"`);
+    const dropped = (f.fields['dropped'] as number | undefined) ?? 0;
+    if (dropped > 0) {
+      this.dropped += dropped;
+      this.emit('drop', dropped);
+    }
+    const r: TraceRecord = recordFromWire(f.fields['link'] as string, f.fields['dir'] as 'h2r' | 'r2h', Buffer.from(f.payload), f.fields['timeUs'] as number);
+    if (drop !== undefined) r.drop = drop as DropReason;
+    this.records++;
+    this.emit('record', r);
+  }
+
+  /** @internal */
+  onEnd(why: RpmsgError): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.emit('end', why);
   }
 }

@@ -5,6 +5,7 @@
 import type { RpmsgBus } from '../rpmsg/bus.js';
 import type { Channel } from '../rpmsg/channel.js';
 import type { RpmsgLink } from '../rpmsg/link.js';
+import type { BusObserver } from './bus-observer.js';
 import type { Policy } from './policy.js';
 
 /** A session as the daemon tracks it. */
@@ -19,6 +20,8 @@ export interface DaemonCounters {
   rateLimited: number;
   rxDropped: number;
   opened: number;
+  /** Trace records not sent to a subscriber whose socket was full. */
+  traceDropped: number;
 }
 
 /** The daemon's per-client limits (RpmsgDaemon.start options, with their defaults applied). */
@@ -41,6 +44,8 @@ export interface DaemonContext {
   readonly policy: Policy;
   readonly limits: DaemonLimits;
   readonly counters: DaemonCounters;
+  /** Statistics and trace records for clients whose rule has `observe`. */
+  readonly observer: BusObserver;
   /** Channels created through the daemon (the only ones it destroys). */
   readonly staticChannels: Set<Channel>;
   log(line: string): void;

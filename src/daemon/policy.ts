@@ -40,6 +40,12 @@ export interface ClientRule {
   offchannel: boolean;
   /** May create and destroy channels (rpmsg ctrl). */
   control: boolean;
+  /**
+   * May read the bus's statistics (STATS) and subscribe to trace records (TRACE), both limited
+   * to its `channels` (default false): it then sees every message of those channels, whoever
+   * sent it, payload included.
+   */
+  observe: boolean;
   /** Endpoints it may hold open at once (default 16). */
   maxEndpoints: number;
 }
@@ -79,6 +85,7 @@ export function ownerOnlyPolicy(): Policy {
         rate: undefined,
         offchannel: true,
         control: true,
+        observe: true,
         maxEndpoints: DEFAULT_MAX_ENDPOINTS,
       },
     ],
@@ -127,7 +134,7 @@ export function parsePolicy(doc: unknown): Policy {
 
 function parseRule(c: unknown, path: string): ClientRule {
   if (!isObject(c)) throw bad(path, 'must be an object');
-  onlyKeys(c, path, ['name', 'match', 'channels', 'send', 'receive', 'maxMessageSize', 'rate', 'offchannel', 'control', 'maxEndpoints']);
+  onlyKeys(c, path, ['name', 'match', 'channels', 'send', 'receive', 'maxMessageSize', 'rate', 'offchannel', 'control', 'observe', 'maxEndpoints']);
   const name = c['name'] ?? path;
   if (typeof name !== 'string' || name.length > 64) throw bad(`${path}.name`, 'must be a string of at most 64 characters');
   const m = c['match'];
@@ -164,6 +171,7 @@ function parseRule(c: unknown, path: string): ClientRule {
     rate,
     offchannel: bool(c['offchannel'], `${path}.offchannel`, false),
     control: bool(c['control'], `${path}.control`, false),
+    observe: bool(c['observe'], `${path}.observe`, false),
     maxEndpoints: c['maxEndpoints'] === undefined ? DEFAULT_MAX_ENDPOINTS : uint(c['maxEndpoints'], `${path}.maxEndpoints`, 1, 4096),
   };
 }
@@ -196,6 +204,14 @@ export function findRule(policy: Policy, who: ClientIdentity): ClientRule | unde
 }
 
 const patternCache = new Map<string, RegExp>();
+
+/**
+ * Whether `rule` allows every name (a `*` pattern): only such a rule sees what no channel name
+ * can be given to (traffic to an address without endpoint, unnamed endpoints, link totals' details).
+ */
+export function allowsEveryName(rule: ClientRule): boolean {
+  return rule.channels.includes('*');
+}
 
 /** Whether `rule` allows the channel name (exact names or `*`/`?` patterns). */
 export function channelAllowed(rule: ClientRule, name: string): boolean {

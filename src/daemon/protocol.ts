@@ -8,7 +8,8 @@
  *   6  u16 LE  jsonLen    0 means no header fields ({})
  *   8  u32 LE  id         request id, echoed by its reply; 0 in events
  *  12  jsonLen bytes      a JSON object with exactly the fields the op allows
- *  ..  rest               payload: message bytes (SEND, MSG only)
+ *  ..  rest               payload: message bytes (SEND, MSG), a trace record's wire bytes
+ *                         (TRACE_RECORD), a JSON document (the OK of STATS)
  *
  * Both ends treat the other as untrusted: the decoder is a state machine that checks it has
  * the bytes before reading them and validates every field before anyone sees the frame.
@@ -32,10 +33,14 @@ export const Op = {
   SEND: 0x06,
   CREATE_CHANNEL: 0x07,
   DESTROY_CHANNEL: 0x08,
+  STATS: 0x09,
+  TRACE: 0x0a,
+  TRACE_STOP: 0x0b,
   OK: 0x80,
   ERROR: 0x81,
   MSG: 0x82,
   EPT_GONE: 0x83,
+  TRACE_RECORD: 0x84,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -46,13 +51,18 @@ export interface Frame {
   payload: Uint8Array;
 }
 
-type FieldType = 'u32' | 'name' | 'link' | 'token' | 'bool' | 'code' | 'text' | 'any';
+type FieldType = 'u32' | 'u53' | 'name' | 'link' | 'token' | 'bool' | 'code' | 'text' | 'dir' | 'reason' | 'any';
 interface OpSchema {
   fields: Readonly<Record<string, FieldType>>;
   /** Fields that must be present. */
   required?: readonly string[];
   payload: boolean;
+  /** Fewest payload bytes (TRACE_RECORD: the 16-byte rpmsg header). */
+  minPayload?: number;
 }
+
+/** A trace record's bytes: the rpmsg header at least. */
+export const TRACE_MIN_WIRE = 16;
 
 /** What each op may carry. Replies (OK) carry results built by the daemon: checked loosely. */
 const SCHEMA: Readonly<Record<number, OpSchema>> = {
@@ -68,10 +78,20 @@ const SCHEMA: Readonly<Record<number, OpSchema>> = {
     payload: false,
   },
   [Op.DESTROY_CHANNEL]: { fields: { name: 'name', link: 'link', src: 'u32', dst: 'u32' }, required: ['name'], payload: false },
-  [Op.OK]: { fields: { '*': 'any' }, payload: false },
+  [Op.STATS]: { fields: {}, payload: false },
+  [Op.TRACE]: { fields: { snaplen: 'u32', drops: 'bool' }, payload: false },
+  [Op.TRACE_STOP]: { fields: {}, payload: false },
+  // The OK of STATS carries its report as a JSON payload (it may be larger than a header).
+  [Op.OK]: { fields: { '*': 'any' }, payload: true },
   [Op.ERROR]: { fields: { code: 'code', message: 'text', retryAfterMs: 'u32' }, required: ['code'], payload: false },
   [Op.MSG]: { fields: { ept: 'u32', src: 'u32', dropped: 'u32' }, required: ['ept', 'src'], payload: true },
   [Op.EPT_GONE]: { fields: { ept: 'u32', code: 'code', message: 'text' }, required: ['ept', 'code'], payload: false },
+  [Op.TRACE_RECORD]: {
+    fields: { link: 'link', dir: 'dir', timeUs: 'u53', drop: 'reason', dropped: 'u32' },
+    required: ['link', 'dir', 'timeUs'],
+    payload: true,
+    minPayload: TRACE_MIN_WIRE,
+  },
 };
 
 /** rpmsg service names are at most 31 bytes (RPMSG_NAME_SIZE 32 with its NUL). */
@@ -79,6 +99,7 @@ export const MAX_NAME = 31;
 const NAME_RE = /^[\x21-\x7e]{1,31}$/;
 const LINK_RE = /^[\w.:-]{1,64}$/;
 const CODE_RE = /^[A-Z][A-Z0-9_]{1,31}$/;
+const REASON_RE = /^[a-z][a-z-]{0,31}$/;
 
 function protoError(message: string, details?: Record<string, number | string>): RpmsgError {
   return new RpmsgError('EPROTO', message, details);
@@ -89,6 +110,15 @@ function checkField(op: number, key: string, type: FieldType, v: unknown): void 
   switch (type) {
     case 'u32':
       ok = typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+      break;
+    case 'u53':
+      ok = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+      break;
+    case 'dir':
+      ok = v === 'h2r' || v === 'r2h';
+      break;
+    case 'reason':
+      ok = typeof v === 'string' && REASON_RE.test(v);
       break;
     case 'name':
       ok = typeof v === 'string' && NAME_RE.test(v);
@@ -128,6 +158,7 @@ export function validateFrame(f: Frame): void {
     if (!(key in f.fields)) throw protoError(`missing field "${key}" for op 0x${f.op.toString(16)}`, { op: f.op, field: key });
   }
   if (!schema.payload && f.payload.length !== 0) throw protoError(`op 0x${f.op.toString(16)} carries no payload`, { op: f.op });
+  if (f.payload.length < (schema.minPayload ?? 0)) throw protoError(`op 0x${f.op.toString(16)} needs at least ${schema.minPayload} payload bytes`, { op: f.op, len: f.payload.length });
 }
 
 const encoder = new TextEncoder();

@@ -17,6 +17,7 @@ import { loadNative } from '../native/addon.js';
 import type { Channel } from '../rpmsg/channel.js';
 import type { RpmsgBus } from '../rpmsg/bus.js';
 import type { RpmsgLink } from '../rpmsg/link.js';
+import { BusObserver } from './bus-observer.js';
 import { ownerOnlyPolicy, type Policy } from './policy.js';
 import { DEFAULT_MAX_FRAME } from './protocol.js';
 import type { DaemonContext, DaemonCounters, DaemonLimits } from './context.js';
@@ -53,7 +54,8 @@ export class RpmsgDaemon extends EventEmitter implements DaemonContext {
   readonly socketPath: string;
   readonly policy: Policy;
   readonly limits: DaemonLimits;
-  readonly counters: DaemonCounters = { connections: 0, malformed: 0, refused: 0, rateLimited: 0, rxDropped: 0, opened: 0 };
+  readonly counters: DaemonCounters = { connections: 0, malformed: 0, refused: 0, rateLimited: 0, rxDropped: 0, opened: 0, traceDropped: 0 };
+  readonly observer: BusObserver;
   readonly staticChannels = new Set<Channel>();
   private readonly maxClients: number;
   private readonly logFn: (line: string) => void;
@@ -72,6 +74,7 @@ export class RpmsgDaemon extends EventEmitter implements DaemonContext {
     this.bus = o.bus;
     this.socketPath = o.socketPath ?? defaultSocketPath();
     this.policy = o.policy ?? ownerOnlyPolicy();
+    this.observer = new BusObserver(o.bus);
     this.limits = {
       maxFrame: o.maxFrame ?? DEFAULT_MAX_FRAME,
       maxInflight: o.maxInflight ?? 64,
@@ -86,19 +89,25 @@ export class RpmsgDaemon extends EventEmitter implements DaemonContext {
   /** Listen on the socket; EBUSY when a live daemon (or a non-socket file) holds the path. */
   static async start(o: DaemonOptions): Promise<RpmsgDaemon> {
     const d = new RpmsgDaemon(o);
-    await claimSocketPath(d.socketPath);
-    const server = createServer((s) => d.accept(s));
-    const old = process.umask(0o177); // the socket is born 0600: no window for others to connect
+    let server: Server;
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(d.socketPath, () => {
-          server.off('error', reject);
-          resolve();
+      await claimSocketPath(d.socketPath);
+      server = createServer((s) => d.accept(s));
+      const old = process.umask(0o177); // the socket is born 0600: no window for others to connect
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(d.socketPath, () => {
+            server.off('error', reject);
+            resolve();
+          });
         });
-      });
-    } finally {
-      process.umask(old);
+      } finally {
+        process.umask(old);
+      }
+    } catch (e) {
+      d.observer.close(); // its collector is subscribed to the diagnostics channels
+      throw e;
     }
     chmodSync(d.socketPath, d.policy.socketMode);
     server.on('error', (e) => d.log(`socket error: ${e.message}`));
@@ -168,6 +177,7 @@ export class RpmsgDaemon extends EventEmitter implements DaemonContext {
     for (const [link, onDown] of this.watchedLinks) link.off('down', onDown);
     this.watchedLinks.clear();
     for (const s of [...this.sessions]) s.close();
+    this.observer.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

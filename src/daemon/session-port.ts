@@ -10,8 +10,8 @@ import type { OpCode } from './protocol.js';
 export interface ClientPort {
   readonly id: number;
   readonly closed: boolean;
-  /** OK for request `id`. */
-  reply(id: number, fields?: Record<string, unknown>): void;
+  /** OK for request `id` (a payload only for STATS). */
+  reply(id: number, fields?: Record<string, unknown>, payload?: Uint8Array): void;
   /** ERROR for request `id` (counted as refused). */
   refuse(id: number, code: RpmsgErrorCode, message: string, extra?: Record<string, unknown>): void;
   /** An event (id 0), dropped once the session is closed. */

@@ -6,7 +6,7 @@
  *
  * The jobs are in their own files: the endpoints and what arrives on them
  * (session-endpoints.ts), the send path with its back pressure (session-send.ts), static
- * channels (channel-control.ts). This file is the connection: HELLO, dispatch, replies, close.
+ * channels (channel-control.ts), statistics and tracing (session-trace.ts). This file is the connection: HELLO, dispatch, replies, close.
  */
 import type { Socket } from 'node:net';
 import { RpmsgError, type RpmsgErrorCode } from '../errors.js';
@@ -18,6 +18,7 @@ import { FrameDecoder, Op, PROTOCOL_VERSION, encodeFrame, type Frame, type OpCod
 import { SessionEndpoints } from './session-endpoints.js';
 import { asClientError, describeChannel, type ClientPort } from './session-port.js';
 import { SessionSender } from './session-send.js';
+import { SessionTrace, statsPayload } from './session-trace.js';
 
 export class DaemonSession implements ClientPort {
   readonly id: number;
@@ -28,6 +29,7 @@ export class DaemonSession implements ClientPort {
   private readonly decoder: FrameDecoder;
   private readonly eps: SessionEndpoints;
   private sender: SessionSender | undefined;
+  private trace: SessionTrace | undefined;
   private isClosed = false;
   private readonly helloTimer: NodeJS.Timeout;
 
@@ -70,6 +72,7 @@ export class DaemonSession implements ClientPort {
     if (this.isClosed) return;
     this.isClosed = true;
     clearTimeout(this.helloTimer);
+    this.trace?.stop();
     this.eps.closeAll();
     if (code !== undefined && !this.socket.destroyed) {
       this.socket.end(encodeFrame(Op.ERROR, 0, { code, message: message ?? code }));
@@ -90,8 +93,8 @@ export class DaemonSession implements ClientPort {
     this.eps.sweep();
   }
 
-  reply(id: number, fields: Record<string, unknown> = {}): void {
-    if (!this.isClosed) this.socket.write(encodeFrame(Op.OK, id, fields));
+  reply(id: number, fields: Record<string, unknown> = {}, payload?: Uint8Array): void {
+    if (!this.isClosed) this.socket.write(encodeFrame(Op.OK, id, fields, payload));
   }
 
   refuse(id: number, code: RpmsgErrorCode, message: string, extra: Record<string, unknown> = {}): void {
@@ -134,6 +137,13 @@ export class DaemonSession implements ClientPort {
         case Op.DESTROY_CHANNEL:
           destroyChannel(this.ctx, rule, f.fields);
           return this.reply(f.id);
+        case Op.STATS:
+          return this.reply(f.id, {}, statsPayload(this.ctx, rule));
+        case Op.TRACE:
+          this.trace!.start(f.fields);
+          return this.reply(f.id);
+        case Op.TRACE_STOP:
+          return this.reply(f.id, this.trace!.stop());
         default:
           throw new RpmsgError('EPROTO', `op 0x${f.op.toString(16)} is not a request`);
       }
@@ -158,6 +168,7 @@ export class DaemonSession implements ClientPort {
     }
     this.rule = rule;
     this.sender = new SessionSender(this.ctx, this, rule);
+    this.trace = new SessionTrace(this.ctx, this, rule);
     this.ctx.log(`client ${this.id}: uid ${this.who.uid ?? '?'}, pid ${this.who.pid ?? '?'}: rule "${rule.name}"`);
     this.reply(f.id, {
       version: PROTOCOL_VERSION,
@@ -170,6 +181,7 @@ export class DaemonSession implements ClientPort {
       receive: rule.receive,
       offchannel: rule.offchannel,
       control: rule.control,
+      observe: rule.observe,
     });
   }
 }
