@@ -181,6 +181,9 @@ export class RpmsgClient extends EventEmitter {
       this.traceSub = undefined;
       throw e;
     }
+    // Records that came with the OK (same socket read) wait until the caller has had the
+    // subscription and attached its listeners.
+    setImmediate(() => t.release());
     return t;
   }
 
@@ -397,6 +400,8 @@ export class DaemonTrace extends EventEmitter {
   dropped = 0;
   private readonly client: RpmsgClient;
   private ended = false;
+  /** Frames received before the caller could listen (until release()). */
+  private held: Frame[] | undefined = [];
 
   /** @internal */
   constructor(client: RpmsgClient) {
@@ -414,8 +419,20 @@ export class DaemonTrace extends EventEmitter {
   }
 
   /** @internal */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const f of held) this.onRecord(f);
+  }
+
+  /** @internal */
   onRecord(f: Frame): void {
     if (this.ended) return;
+    if (this.held !== undefined) {
+      // A copy: the frame's payload is a view of the socket's bytes.
+      this.held.push({ ...f, payload: Buffer.from(f.payload) });
+      return;
+    }
     const drop = f.fields['drop'] as string | undefined;
     if (drop !== undefined && !DROP_REASONS.has(drop)) throw new RpmsgError('EPROTO', `trace record with unknown drop reason "${drop}"`);
     const dropped = (f.fields['dropped'] as number | undefined) ?? 0;

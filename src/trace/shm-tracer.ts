@@ -174,6 +174,15 @@ export class ShmTracer {
     }
     let ahead = (idx - w.lastIdx) & 0xffff;
     if (ahead === 0) return;
+    // A step back (by at most a ring's size) is a ring that was reset between two polls (a
+    // remote zeroes the memory for its next host while the status still read DRIVER_OK when
+    // this poll began), not 65000 messages missed: watch it from its new index.
+    const back = (w.lastIdx - idx) & 0xffff;
+    if (back <= num) {
+      this.stats.resets++;
+      w.lastIdx = idx;
+      return;
+    }
     if (ahead > num) {
       this.stats.missed += ahead - num;
       w.lastIdx = (idx - num) & 0xffff;

@@ -198,7 +198,8 @@ describe('rpmsg CLI against a daemon', () => {
   });
 
   it('trace --daemon: records of the traffic, in the chosen format, until --count', async () => {
-    const before = rig.daemon.observer.subscribers;
+    await until(() => rig.daemon.observer.subscribers === 0, 20_000); // the earlier tests' subscriptions are gone
+    const before = 0;
     const run = rpmsg(['trace', '--daemon', rig.socketPath, '--token', ADMIN, '--format', 'json', '--count', '4']);
     await until(() => rig.daemon.observer.subscribers > before, 30_000);
     const c = await RpmsgClient.connect({ socketPath: rig.socketPath, token: ADMIN });

@@ -117,8 +117,19 @@ describe('shared-memory tracer', () => {
     assert.deepEqual(got.map((r) => [r.dir, r.src, r.dst, r.len]), [['h2r', 0x400, 0x401, 3]]);
     assert.equal(tracer.stats.invalid, 3);
     assert.deepEqual(tracer.occupancy()!.map((v) => v.inFlight), [0xffff, 3]);
+    // The ring reset under a status that still reads DRIVER_OK (a remote zeroing the memory for
+    // its next host): a step back is a reset, not 65000 messages missed.
+    const resets = tracer.stats.resets;
+    dv.setUint16(v1.offset + L.availIdx, 0, true);
+    writeFileSync(p.shm, new Uint8Array(ab));
+    assert.deepEqual(tracer.poll(), []);
+    assert.deepEqual([tracer.stats.missed, tracer.stats.resets], [0, resets + 1]);
+    // and what comes after it is seen again
+    dv.setUint16(v1.offset + L.availIdx, 1, true);
+    writeFileSync(p.shm, new Uint8Array(ab));
+    assert.deepEqual(tracer.poll().map((r) => [r.dir, r.src, r.dst, r.len]), [['h2r', 0x400, 0x401, 3]]);
     // A ring index jumping by more than the ring size: the excess is counted as missed.
-    dv.setUint16(v1.offset + L.availIdx, 3 + 300, true);
+    dv.setUint16(v1.offset + L.availIdx, 1 + 300, true);
     writeFileSync(p.shm, new Uint8Array(ab));
     tracer.poll();
     assert.equal(tracer.stats.missed, 300 - 256);
