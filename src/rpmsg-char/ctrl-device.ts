@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { RpmsgError } from '../errors.js';
 import type { NativeAddon } from '../native/addon.js';
 import { RPMSG_ADDR_ANY, RPMSG_NS_ADDR } from '../rpmsg/constants.js';
-import { mapKernelError } from './errno.js';
+import { errnoOf, mapKernelError } from './errno.js';
 import {
   SYSFS_RPMSG_CLASS,
   SYSFS_RPMSG_DEVICES,
@@ -97,6 +97,11 @@ export class CtrlDevice {
     try {
       this.native.rpmsgCtrl(this.fd, request, name, src, dst);
     } catch (e) {
+      // rpmsg_ctrl answers ENXIO when rpmsg_create_channel fails: a channel of that name and
+      // addresses exists already (dmesg says so). Not a device that went away.
+      if (request === 3 && errnoOf(e) === 'ENXIO') {
+        throw new RpmsgError('EADDRINUSE', `${what}: the kernel refused channel "${name}" ${src}→${dst} (it exists already)`, details, { cause: e });
+      }
       throw mapKernelError(e, what, details);
     }
   }

@@ -6,6 +6,10 @@
  *   tty      /dev/ttyRPMSG0 both ways, byte-exact, writes of 1..10000 bytes
  *   full     try-send into a full ring (ENOMEM at once), a blocking send that completes once
  *            the remote drains, then a blocking send the remote's death fails with ENODEV
+ *   announce a channel the host announces: RPMSG_CREATE_DEV_IOCTL "rpmsg-raw" with src 0x500 and
+ *            dst 0x600 (the kernel binds rpmsg_chrdev and sends the NS announcement), the
+ *            remote's greeting and two echoes through its /dev/rpmsgN, then RPMSG_RELEASE_DEV
+ *            (the kernel's NS destroy: the remote's driver remove runs)
  *   bench    throughput through the kernel: N messages of 496 bytes to the echo service, all
  *            sent without waiting for echoes (the link queues what the ring cannot take)
  */
@@ -137,6 +141,44 @@ async function full(): Promise<void> {
   report({ result: 'gone', outcome, afterMs, linkUp: t.link.up, closed: t.isClosed });
 }
 
+async function announce(): Promise<void> {
+  const src = 0x500;
+  const dst = 0x600; // the remote's fixed echo endpoint (test/fixtures/kernel-announced-firmware.ts)
+  const bus = new RpmsgBus();
+  const got: string[] = [];
+  let channel: Channel | undefined;
+  let removed = 0;
+  bus.registerDriver({
+    name: 'announce-test-driver',
+    idTable: ['rpmsg-raw'],
+    probe: (ch) => {
+      if (ch.src === src) channel = ch;
+      report({ event: 'announce-probe', name: ch.name, src: ch.src, dst: ch.dst });
+    },
+    remove: (ch) => {
+      if (ch.src === src) removed++;
+    },
+    callback: (_ch, data) => void got.push(new TextDecoder().decode(data)),
+  });
+  const t = KernelRpmsgTransport.open(bus);
+  t.createDevice('rpmsg-raw', src, dst);
+  await waitFor(() => channel !== undefined, 20_000, 'the rpmsg-raw channel in sysfs');
+  await waitFor(() => got.includes('hello from the remote'), 10_000, "the remote's greeting");
+  for (const m of ['one', 'two']) await channel!.send(enc(m));
+  await waitFor(() => got.length === 3, 10_000, 'two echoes');
+  let duplicate = '';
+  try {
+    t.createDevice('rpmsg-raw', src, dst);
+  } catch (e) {
+    duplicate = isRpmsgError(e) ? e.code : String(e);
+  }
+  t.releaseDevice('rpmsg-raw', src, dst);
+  await waitFor(() => removed === 1, 10_000, 'the channel to go');
+  await sleep(300); // the remote logs its remove; the test reads the remote's log
+  report({ result: 'announce', got, removed, duplicate, channelsLeft: bus.channels.filter((c) => c.src === src).length });
+  t.close();
+}
+
 async function bench(): Promise<void> {
   const n = Number(process.argv[3] ?? 4000);
   const bus = new RpmsgBus();
@@ -167,7 +209,7 @@ async function bench(): Promise<void> {
 }
 
 const scenario = process.argv[2];
-const scenarios: Record<string, () => Promise<void>> = { driver, tty, full, bench };
+const scenarios: Record<string, () => Promise<void>> = { driver, tty, full, announce, bench };
 const run = scenario === undefined ? undefined : scenarios[scenario];
 if (run === undefined) {
   report({ error: `unknown scenario ${String(scenario)}` });

@@ -20,7 +20,7 @@ function explain(run: GuestRun): string {
   return `guest console:\n${run.lines.slice(-60).join('\n')}\nremote:\n${run.remoteLog.slice(-30).join('\n')}`;
 }
 
-describe('kernel transport: ping, driver, tty (one boot)', () => {
+describe('kernel transport: ping, driver, tty, host announcement (one boot)', () => {
   let run: GuestRun;
   before(async () => {
     if (reason !== undefined) return;
@@ -31,9 +31,10 @@ describe('kernel transport: ping, driver, tty (one boot)', () => {
         'node bin/rpmsg.js host --kernel --timeout 60000; echo "@@ {\\"hostExit\\": $?}"',
         `${guest} driver`,
         `${guest} tty`,
+        `${guest} announce`,
       ],
     });
-    console.log(`# boot with 3 scenarios: ${run.ms} ms`);
+    console.log(`# boot with 4 scenarios: ${run.ms} ms`);
   });
 
   test('rpmsg host --kernel: the ping test passes, every size 17..496, 0 errors', (t) => {
@@ -64,6 +65,22 @@ describe('kernel transport: ping, driver, tty (one boot)', () => {
     assert.equal(r.firstDiff, -1);
     assert.ok((r.sizes as number[]).some((n) => n > 496));
     console.log(`# tty: ${String(r.total)} bytes each way in ${String(r.ms)} ms`);
+  });
+  test('a channel the host announces (RPMSG_CREATE_DEV_IOCTL, fixed src): the remote probes, both directions, NS destroy on release', (t) => {
+    if (reason !== undefined) return t.skip(reason);
+    const r = find(run, 'result', 'announce');
+    assert.ok(r !== undefined, explain(run));
+    assert.deepEqual(r.got, ['hello from the remote', 'one', 'two']);
+    assert.equal(r.duplicate, 'EADDRINUSE', 'the same channel twice is refused (the kernel says ENXIO)');
+    assert.equal(r.removed, 1);
+    assert.equal(r.channelsLeft, 0);
+    const probe = find(run, 'event', 'announce-probe');
+    assert.equal(probe?.src, 0x500);
+    assert.equal(probe?.dst, 0x600);
+    // The remote learnt of the channel only from the kernel's NS announcement (addr 0x500),
+    // and of its end only from the kernel's NS destroy on release.
+    assert.ok(run.remoteLog.some((l) => l.includes('announced probe name=rpmsg-raw dst=0x500')), explain(run));
+    assert.ok(run.remoteLog.some((l) => l.includes('announced remove name=rpmsg-raw dst=0x500')), explain(run));
   });
 });
 
