@@ -44,14 +44,19 @@ export type NsRejectReason = 'length' | 'name' | 'addr';
 
 /**
  * Decode an untrusted announcement. Returns the message or the reason it is malformed:
- * wrong length, empty or non-UTF-8 name (read up to the first NUL, never past byte 31, as
- * Linux forces name[31] = 0), or ADDR_ANY as address.
+ * wrong length, a name that is empty, not UTF-8 or not NUL-terminated within its 32 bytes,
+ * or ADDR_ANY as address.
+ *
+ * Unterminated names: Linux's rpmsg_ns_cb forces name[31] = 0 and creates a channel for the
+ * first 31 bytes, a name the peer never announced. Here it is rejected ('name': counted by the
+ * name service and reported as EBADMSG) instead; no conforming announcer sends one (the name
+ * is at most 31 bytes plus its NUL, RPMSG_NAME_SIZE = 32).
  */
 export function decodeNsMessage(data: Uint8Array): NsMessage | NsRejectReason {
   if (data.length !== RPMSG_NS_MSG_SIZE) return 'length';
   let end = 0;
-  while (end < RPMSG_NAME_SIZE - 1 && data[end] !== 0) end++;
-  if (end === 0) return 'name';
+  while (end < RPMSG_NAME_SIZE && data[end] !== 0) end++;
+  if (end === 0 || end === RPMSG_NAME_SIZE) return 'name';
   let name: string;
   try {
     name = decoder.decode(data.slice(0, end)); // slice: TextDecoder refuses views of shared memory

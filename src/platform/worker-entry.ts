@@ -8,7 +8,8 @@ import { Region } from '../memory/region.js';
 import { AtomicsDoorbell, CTRL_REMOTE_STATE, CTRL_WORDS } from './atomics-doorbell.js';
 import type { MemoryLayout } from './layout.js';
 import type { PollLoopOptions } from './poll-loop.js';
-import { runFirmware, serveRemote } from './remote-runtime.js';
+import { describeError } from '../errors.js';
+import { isReset, runFirmware, serveRemote } from './remote-runtime.js';
 
 export interface WorkerBootData {
   name: string;
@@ -43,6 +44,10 @@ await serveRemote({
   signal: stop.signal,
   stop: 'close',
   bootTimeoutMs: 10_000,
+  // A violation this side saw: reported at once on the host's console (the host sees EPROTO).
+  onDown: (reason) => {
+    if (!stop.signal.aborted && !isReset(reason)) port.postMessage({ type: 'log', line: `link down: ${describeError(reason)}` });
+  },
   onUp: () => {
     Atomics.store(ctrl, CTRL_REMOTE_STATE, 1);
     if (!ready) port.postMessage({ type: 'ready' });

@@ -27,7 +27,7 @@ describe('the name service over virtio', () => {
     const good = encodeNsMessage({ name: 'x', addr: 5, flags: 0 });
     raw.trySendTo(good.subarray(0, 39), 53); // wrong length
     const unterminated = encodeNsMessage({ name: 'x', addr: 6, flags: 0 });
-    unterminated.fill(0x41, 0, 32); // no NUL in 32 bytes: read up to byte 31
+    unterminated.fill(0x41, 0, 32); // no NUL in its 32 bytes: rejected (Linux would cut it at byte 31)
     raw.trySendTo(unterminated, 53);
     const any = encodeNsMessage({ name: 'y', addr: 0, flags: 0 });
     new DataView(any.buffer).setUint32(32, RPMSG_ADDR_ANY, true);
@@ -36,10 +36,11 @@ describe('the name service over virtio', () => {
     const warnings: unknown[] = [];
     lb.host.link.on('error', (w) => warnings.push(w));
     lb.pump();
-    assert.deepEqual(lb.host.ns!.stats.rejected, { length: 1, name: 1, addr: 1, limit: 0 });
-    assert.equal(warnings.length, 3);
+    assert.deepEqual(lb.host.ns!.stats.rejected, { length: 1, name: 2, addr: 1, limit: 0 });
+    assert.equal(warnings.length, 4);
+    assert.ok(warnings.every((w) => (w as { code?: string }).code === 'EBADMSG'));
     const names = lb.host.bus.channels.map((c) => c.name).sort();
-    assert.deepEqual(names, ['A'.repeat(31), SVC], 'an unterminated name is cut at byte 31, as Linux forces name[31]=0');
+    assert.deepEqual(names, [SVC], 'no channel for an unterminated name');
     // 0-length payload (Zephyr answers announcements with one)
     const got: number[] = [];
     lb.host.link.createEndpoint((_o, data) => got.push(data.length), { addr: 2000 });
@@ -89,8 +90,9 @@ describe('name-service messages as exact bytes', () => {
     assert.equal(decodeNsMessage(msg(ascii('svc'), RPMSG_ADDR_ANY, 0)), 'addr');
   });
 
-  it('never reads the name past byte 31 (Linux forces name[31] = 0)', () => {
-    assert.deepEqual(decodeNsMessage(msg(new Array(32).fill(0x42), 7, 0)), { name: 'B'.repeat(31), addr: 7, flags: 0 });
+  it('rejects a name with no NUL in its 32 bytes (Linux would cut it at byte 31); 31 bytes + NUL is the longest', () => {
+    assert.equal(decodeNsMessage(msg(new Array(32).fill(0x42), 7, 0)), 'name');
+    assert.deepEqual(decodeNsMessage(msg(new Array(31).fill(0x42), 7, 0)), { name: 'B'.repeat(31), addr: 7, flags: 0 });
   });
 });
 
