@@ -19,6 +19,7 @@ import type { RpmsgBus } from '../rpmsg/bus.js';
 import type { RpmsgLink } from '../rpmsg/link.js';
 import type { LinkLimits } from '../rpmsg/types.js';
 import type { VirtioRpmsgTransport } from '../rpmsg-virtio/virtio-transport.js';
+import type { VdevHandle } from '../virtio/resource-table.js';
 import { readRpmsgMemory } from './layout.js';
 import { PollLoop, type Doorbell, type PollLoopOptions } from './poll-loop.js';
 import { startHostSide, type HostBufferOptions, type RpmsgSide } from './start-side.js';
@@ -103,6 +104,7 @@ const RESET_MARK = 0xffffffff;
 
 export class HostDevice extends SideHolder<HostDeviceEvents> {
   private side!: RpmsgSide;
+  private vdev!: VdevHandle;
   private loop: PollLoop | undefined;
   private closed = false;
   private resetting: Promise<void> | undefined;
@@ -165,7 +167,9 @@ export class HostDevice extends SideHolder<HostDeviceEvents> {
   private async doReset(): Promise<void> {
     const { region, rscOffset, rscSize } = this.o;
     this.stopSide(new RpmsgError('ECONNRESET', `${this.o.name}: reset by the host`));
-    const vdev = readRpmsgMemory(region, rscOffset, rscSize).vdev;
+    // The handle parsed at bring-up: a table the remote has since scribbled on cannot stop the
+    // reset (the remote writes a fresh one as its acknowledgement).
+    const vdev = this.vdev;
     vdev.setGfeatures(RESET_MARK);
     vdev.setStatus(0);
     this.o.bell.kick();
@@ -188,11 +192,13 @@ export class HostDevice extends SideHolder<HostDeviceEvents> {
 
   private bringUp(): void {
     const o = this.o;
+    const mem = readRpmsgMemory(o.region, o.rscOffset, o.rscSize);
+    this.vdev = mem.vdev;
     this.side = startHostSide({
       name: o.name,
       bus: o.bus,
       region: o.region,
-      mem: readRpmsgMemory(o.region, o.rscOffset, o.rscSize),
+      mem,
       pool: o.pool,
       notify: () => o.bell.kick(),
       host: o.host,
