@@ -53,6 +53,8 @@ export interface FuzzOptions {
   every?: boolean;
   /** Only these attacks (default all). */
   only?: readonly Attack[];
+  /** Exactly this many rounds, however long they take (`seconds` is then ignored). */
+  rounds?: number;
 }
 
 export interface OutcomeRow {
@@ -68,6 +70,8 @@ export interface OutcomeRow {
 
 export interface FuzzResult {
   rounds: number;
+  /** What each round did, in order (planRounds(seed, n) for a run without `every`/`only`). */
+  plan: Array<{ attack: Attack; platform: Platform; seed: number }>;
   /** Echoes from the well-behaved remotes, per remote. */
   echoes: Record<string, number>;
   rows: OutcomeRow[];
@@ -79,7 +83,8 @@ export interface FuzzResult {
 }
 
 const ECHO = 'rpmsg-openamp-demo-channel';
-const HOSTILE = 'fuzz-hostile';
+/** The hostile firmware's echo endpoint. */
+const HOSTILE_ADDR = 0x400;
 const CANARY = 0xa5;
 const GUARD = 0x8000;
 const hostileFw = new URL('./hostile-firmware.js', import.meta.url);
@@ -242,7 +247,6 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     violations: number;
     drops: number;
     nsErrors: number;
-    echo: boolean;
     watching: boolean;
   }
   let current: Round | undefined;
@@ -290,7 +294,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   const bus = new RpmsgBus();
   bus.registerDriver({
     name: 'fuzz-echo',
-    idTable: [ECHO, HOSTILE],
+    idTable: [ECHO],
     probe: (ch) => {
       const g = good.get(ch.link.name);
       if (g !== undefined && ch.name === ECHO) g.ch = ch;
@@ -298,7 +302,6 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     callback: (ch, data) => {
       const g = good.get(ch.link.name);
       if (g !== undefined && ch === g.ch) g.onEcho(data);
-      else if (ch.name === HOSTILE && ch.link.name === current?.name) current.echo = true;
     },
   });
   const goods: Remote[] = [];
@@ -320,21 +323,34 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     }
   }, 500);
 
-  const hostileChannel = (name: string): Channel | undefined => bus.channels.find((c) => c.link.name === name && c.name === HOSTILE);
-  /** Send a probe through the hostile remote's echo endpoint; true when it came back in time. */
-  const probe = async (r: Round, ms: number): Promise<boolean> => {
+  /**
+   * Probe the hostile remote's current link: from a host endpoint to the remote's echo
+   * endpoint at 0x400 (by address, so a link whose announcement was never seen is probed
+   * too), again every 150 ms until an echo comes back or `ms` pass.
+   */
+  const probe = async (rp: Remote, ms: number): Promise<boolean> => {
     const end = Date.now() + ms;
-    let ch: Channel | undefined;
-    while ((ch = hostileChannel(r.name)) === undefined && Date.now() < end) await sleep(2);
-    if (ch === undefined) return false;
-    r.echo = false;
-    try {
-      await ch.send(new TextEncoder().encode('probe'), { timeout: Math.max(1, end - Date.now()) });
-    } catch {
-      return false;
+    const bytes = new TextEncoder().encode('probe');
+    while (Date.now() < end) {
+      const link = rp.link;
+      if (link === undefined || !link.up) {
+        await sleep(5);
+        continue;
+      }
+      let echoed = false;
+      const ept = link.createEndpoint(() => void (echoed = true));
+      try {
+        await ept.sendTo(bytes, HOSTILE_ADDR, { timeout: 150 });
+        const until = Date.now() + 150;
+        while (!echoed && Date.now() < until) await sleep(2);
+      } catch {
+        await sleep(5);
+      } finally {
+        ept.destroy();
+      }
+      if (echoed) return true;
     }
-    while (!r.echo && Date.now() < end) await sleep(2);
-    return r.echo;
+    return false;
   };
 
   gc();
@@ -344,12 +360,15 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   let rounds = 0;
   const attacks = o.only ?? ATTACKS;
   const every = o.every === true ? attacks.flatMap((attack) => platforms.map((platform) => ({ attack, platform }))) : undefined;
-  while (running && (every !== undefined ? rounds < every.length : Date.now() < end) && failures.length === 0) {
+  const more = (): boolean => (every !== undefined ? rounds < every.length : o.rounds !== undefined ? rounds < o.rounds : Date.now() < end);
+  const plan: FuzzResult['plan'] = [];
+  while (running && more() && failures.length === 0) {
     const attack = every?.[rounds]?.attack ?? rnd.pick(attacks);
     const platform = every?.[rounds]?.platform ?? rnd.pick(platforms);
     const seed = rnd.int(2 ** 31);
+    plan.push({ attack, platform, seed });
     const name = `hostile${rounds}`;
-    const r: Round = { name, reaction: undefined, violations: 0, drops: 0, nsErrors: 0, echo: false, watching: true };
+    const r: Round = { name, reaction: undefined, violations: 0, drops: 0, nsErrors: 0, watching: true };
     current = r;
     const oobBefore = oob.count();
     const tRound = Date.now();
@@ -383,7 +402,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
         reportedAt = first.at;
       } else {
         // 3. nothing reported: the link must still work
-        const echoed = await probe(r, 3000);
+        const echoed = await probe(rp, 3000);
         const late = reaction();
         if (late !== undefined) {
           outcome = `${late.outcome} at probe`;
@@ -419,7 +438,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     if (attackAt !== 0) {
       try {
         await rp.reset();
-        resumed = await probe(r, 5000);
+        resumed = await probe(rp, 5000);
       } catch {
         resumed = false;
       }
@@ -469,7 +488,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   process.off('uncaughtException', onUncaught);
   process.off('unhandledRejection', onRejection);
   const echoes = Object.fromEntries([...good.values()].map((g) => [g.name, g.echoes]));
-  return { rounds, echoes, rows, failures, oobAttempts: oob.count(), heapStart, heapEnd };
+  return { rounds, plan, echoes, rows, failures, oobAttempts: oob.count(), heapStart, heapEnd };
 }
 
 /** The code deepest in an error's cause chain (the link's ENODEV wraps the reason). */

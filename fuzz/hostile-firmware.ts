@@ -1,6 +1,6 @@
 /**
  * Fuzz firmware, for worker and process remotes alike: announces "fuzz-hostile" (an echo
- * endpoint: the host probes the link with it), then, on its first boot only, does one attack
+ * endpoint at 0x400: the host probes the link with it), then, on its first boot only, does one attack
  * with a PRNG seeded from the options. Ring, buffer and table attacks write the shared memory
  * directly (ctx.region), bypassing this remote's own transport, as a buggy or malicious
  * firmware would; name-service attacks go through the endpoint API with malformed payloads.
@@ -63,7 +63,7 @@ export default defineFirmware((ctx) => {
   const region = ctx.region!;
   const dv = region.dv;
   const mem = readRpmsgMemory(region, 0, 0x1000);
-  const ep = ctx.createEndpoint((e, data, src) => e.trySendTo(data, src), { name: 'fuzz-hostile' });
+  const ep = ctx.createEndpoint((e, data, src) => e.trySendTo(data, src), { name: 'fuzz-hostile', addr: 0x400 });
   if (attacked) return; // after a reset: a well-behaved echo, so the host can see traffic resume
   attacked = true;
 
