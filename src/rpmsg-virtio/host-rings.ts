@@ -22,6 +22,10 @@ export class HostRings implements RingSide {
   rxOff = 0;
   rxLen = 0;
   private txAllocated = 0;
+  /** FIFO of tx buffers reclaimTx() took back. */
+  private readonly reclaimed: Int32Array;
+  private reclaimedHead = 0;
+  private reclaimedCount = 0;
   private readonly busBase: number;
 
   constructor(
@@ -34,6 +38,7 @@ export class HostRings implements RingSide {
     const { rx, tx } = carveHostBuffers(region, pool);
     this.rx = rx;
     this.tx = tx;
+    this.reclaimed = new Int32Array(tx.count);
     this.mtu = pool.txBufferSize - RPMSG_HDR_SIZE;
     this.busBase = region.busBase;
   }
@@ -52,14 +57,40 @@ export class HostRings implements RingSide {
   }
 
   hasFreeTx(): boolean {
-    return this.txVq.hasPending() || (this.txAllocated < this.tx.count && this.txVq.freeCount > 0);
+    return this.reclaimedCount > 0 || this.txVq.hasPending() || (this.txAllocated < this.tx.count && this.txVq.freeCount > 0);
   }
 
+  /**
+   * Fresh buffers first (each is used once before any is reused: a passive tracer reading the
+   * shared memory keeps a ring's worth of slack), then the ones reclaimTx() took back, oldest
+   * first, then the used ring.
+   */
   takeTx(): number {
-    const t = this.txVq.getUsed(false);
-    if (t >= 0) return t;
+    if (this.reclaimedCount === 0) {
+      const t = this.txVq.getUsed(false);
+      if (t >= 0) return t;
+    }
     if (this.txAllocated < this.tx.count && this.txVq.freeCount > 0) return this.txAllocated++;
+    if (this.reclaimedCount > 0) {
+      const t = this.reclaimed[this.reclaimedHead]!;
+      this.reclaimedHead = (this.reclaimedHead + 1) % this.reclaimed.length;
+      this.reclaimedCount--;
+      return t;
+    }
     return this.txVq.getUsed();
+  }
+
+  /**
+   * Take back the tx buffers the remote returned, validating their used entries now, so a
+   * corrupt tx used ring is reported when the remote kicks, not at the host's next send (Linux
+   * and OpenAMP look at it only when they send). One read of the used index per idle poll.
+   */
+  reclaimTx(): void {
+    const q = this.reclaimed;
+    for (let t = this.txVq.getUsed(); t >= 0; t = this.txVq.getUsed(false)) {
+      q[(this.reclaimedHead + this.reclaimedCount) % q.length] = t;
+      this.reclaimedCount++;
+    }
   }
 
   commitTx(t: number): void {

@@ -27,6 +27,11 @@ export interface RingSide {
   hasFreeTx(): boolean;
   /** A free tx buffer's token, or -1. */
   takeTx(): number;
+  /**
+   * Host, on a poll that received nothing: take back (and so validate) the tx buffers the peer
+   * returned, for takeTx() to hand out in the order they came back.
+   */
+  reclaimTx?(): void;
   /** Hand tx buffer `t` (header and payload written) to the peer; visible after publish. */
   commitTx(t: number, len: number): void;
   /** The next received buffer's token (sets rxOff, rxLen; rxLen -1 when unusable), or -1. */

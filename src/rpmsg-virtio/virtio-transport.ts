@@ -241,8 +241,8 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
     if (this.closed || this.statusChanged()) return 0;
     let n = this.receiver.receive(this.rxBudget);
     if (this.closed) return n;
-    if (n === 0 && this.role === 'host' && this.txVq.hasPending()) {
-      this.reclaimTx();
+    if (n === 0 && this.side.reclaimTx !== undefined && this.txVq.hasPending()) {
+      this.side.reclaimTx();
       if (this.closed) return 0;
     }
     if (this.rxVq.publish()) this.notifyPeer(this.side.rxQueue);
@@ -311,16 +311,6 @@ export class VirtioRpmsgTransport implements RpmsgTransportOps {
   }
 
   // ----------------------------------------------------------------- internals
-
-  /**
-   * Host, on a poll that received nothing: take back the tx buffers the remote returned, onto
-   * the spare stack. Their used entries are validated now, so a corrupt tx used ring is
-   * reported when the remote kicks, not at the host's next send (Linux and OpenAMP look at it
-   * only when they send). One read of the used index per idle poll.
-   */
-  private reclaimTx(): void {
-    for (let t = this.txVq.getUsed(); t >= 0; t = this.txVq.getUsed(false)) this.spare[this.spareTop++] = t;
-  }
 
   /** A spare, else the role's next free buffer; when none, publish what is batched and ask for a kick. */
   private takeTx(): number {
