@@ -9,17 +9,23 @@
  * When the daemon goes away (restart, shutdown, it closed this client), every pending request
  * rejects with ECONNRESET, every endpoint reports EPIPE ('gone'), and the client emits
  * 'close'; connect again for a new session. Frames from the daemon are validated too.
+ *
+ * This file is the connection: connect and HELLO, framing, request/reply by id, and routing
+ * the daemon's frames; the endpoint is in client-endpoint.ts, the trace subscription in
+ * client-observe.ts (both re-exported here).
  */
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { RpmsgError, type RpmsgErrorCode } from '../errors.js';
-import { EndpointStream, type EndpointStreamOptions, type StreamPort } from '../stream/endpoint-stream.js';
-import { recordFromWire, type TraceRecord } from '../trace/record.js';
+import type { EndpointStream, EndpointStreamOptions } from '../stream/endpoint-stream.js';
 import type { LinkStatsReport } from '../trace/stats.js';
-import type { DropReason } from '../rpmsg/diagnostics.js';
 import { parseStatsReport } from './stats-wire.js';
 import { FrameDecoder, Op, PROTOCOL_VERSION, encodeFrame, type Frame, type OpCode } from './protocol.js';
 import { defaultSocketPath } from './socket-path.js';
+import { DaemonEndpoint } from './client-endpoint.js';
+import { DaemonTrace } from './client-observe.js';
+
+export { DaemonEndpoint, DaemonTrace };
 
 export interface ConnectOptions {
   /** Default: $RPMSG_SOCKET, $XDG_RUNTIME_DIR/rpmsg.sock or /tmp/rpmsg-$UID.sock. */
@@ -280,176 +286,5 @@ export class RpmsgClient extends EventEmitter {
     this.traceSub?.onEnd(why);
     this.traceSub = undefined;
     this.emit('close', why);
-  }
-}
-
-/**
- * An endpoint held through the daemon; the message API of `Endpoint`. Events: 'message'
- * (data: Buffer, src), 'drop' (count of messages the daemon dropped for a slow reader),
- * 'gone' (EPIPE: the endpoint, its channel, the remote or the daemon is gone).
- */
-export class DaemonEndpoint extends EventEmitter {
-  readonly handle: number;
-  readonly name: string;
-  readonly link: string;
-  readonly addr: number;
-  readonly dst: number;
-  private readonly mtu: number;
-  private readonly client: RpmsgClient;
-  private deadReason: RpmsgError | undefined;
-  private streamRef: EndpointStream | undefined;
-
-  /** @internal */
-  constructor(client: RpmsgClient, r: Record<string, unknown>) {
-    super();
-    this.client = client;
-    this.handle = r['ept'] as number;
-    this.name = String(r['name']);
-    this.link = String(r['link']);
-    this.addr = r['src'] as number;
-    this.dst = r['dst'] as number;
-    this.mtu = r['mtu'] as number;
-  }
-
-  get destroyed(): boolean {
-    return this.deadReason !== undefined;
-  }
-
-  getMtu(): number {
-    return this.mtu;
-  }
-
-  send(data: Uint8Array): Promise<void> {
-    return this.sendFrame({ ept: this.handle }, data);
-  }
-  sendTo(data: Uint8Array, dst: number): Promise<void> {
-    return this.sendFrame({ ept: this.handle, dst }, data);
-  }
-  sendOffchannel(src: number, dst: number, data: Uint8Array): Promise<void> {
-    return this.sendFrame({ ept: this.handle, src, dst }, data);
-  }
-
-  private async sendFrame(fields: Record<string, number | boolean>, data: Uint8Array): Promise<void> {
-    if (this.deadReason !== undefined) throw this.deadReason;
-    await this.client.request(Op.SEND, fields, data);
-  }
-
-  /** rpmsg_char's close: the daemon destroys the endpoint. */
-  async destroy(): Promise<void> {
-    if (this.deadReason !== undefined) return;
-    this.markDead(new RpmsgError('EPIPE', 'endpoint destroyed'));
-    if (!this.client.closed) await this.client.request(Op.DESTROY_EPT, { ept: this.handle }).catch(() => undefined);
-  }
-
-  /** This endpoint as a Duplex; sends over the rate limit wait for the limiter instead of failing. */
-  stream(options: EndpointStreamOptions = {}): EndpointStream {
-    if (this.streamRef !== undefined) throw new RpmsgError('EALREADY', 'endpoint already has a stream');
-    const port: StreamPort = {
-      send: (data, signal) => this.sendPaced(data, signal),
-      getMtu: () => this.mtu,
-      close: () => void this.destroy(),
-    };
-    const s = new EndpointStream(port, options);
-    this.streamRef = s;
-    this.on('drop', (n: number) => {
-      s.dropped += n;
-      s.emit('drop', s.dropped);
-    });
-    if (this.deadReason !== undefined) s.gone(this.deadReason.message);
-    return s;
-  }
-
-  /** Sends over the rate limit wait in the daemon, in order, instead of failing with EAGAIN. */
-  private sendPaced(data: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
-    if (signal?.aborted) return Promise.reject(new RpmsgError('ABORT_ERR', 'aborted', undefined, { cause: signal.reason }));
-    return this.sendFrame({ ept: this.handle, pace: true }, data);
-  }
-
-  /** @internal */
-  onMessage(data: Uint8Array, src: number, dropped: number): void {
-    if (this.deadReason !== undefined) return;
-    if (dropped > 0) this.emit('drop', dropped);
-    if (this.streamRef !== undefined) this.streamRef.deliver(data, src);
-    else this.emit('message', data, src);
-  }
-
-  /** @internal */
-  onGone(e: RpmsgError): void {
-    if (this.deadReason !== undefined) return;
-    this.markDead(e.code === 'EPIPE' ? e : new RpmsgError('EPIPE', e.message, undefined, { cause: e }));
-    this.emit('gone', this.deadReason);
-  }
-
-  private markDead(e: RpmsgError): void {
-    this.deadReason = e;
-    this.client.forget(this.handle);
-    this.streamRef?.gone(e.message, e);
-  }
-}
-
-const DROP_REASONS = new Set<string>(['no-endpoint', 'invalid-length', 'unusable-buffer']);
-
-/**
- * A trace subscription through the daemon. Events: 'record' (TraceRecord, its bytes copied
- * out), 'drop' (records the daemon dropped because this client read too slowly), 'end'
- * (the connection is gone: the error says why).
- */
-export class DaemonTrace extends EventEmitter {
-  /** Records received, and reported dropped by the daemon. */
-  records = 0;
-  dropped = 0;
-  private readonly client: RpmsgClient;
-  private ended = false;
-  /** Frames received before the caller could listen (until release()). */
-  private held: Frame[] | undefined = [];
-
-  /** @internal */
-  constructor(client: RpmsgClient) {
-    super();
-    this.client = client;
-  }
-
-  /** End the subscription; resolves with the daemon's totals for it. */
-  async stop(): Promise<{ records: number; dropped: number }> {
-    if (this.ended) return { records: this.records, dropped: this.dropped };
-    this.ended = true;
-    const r = await this.client.stopTrace(this);
-    const n = (k: string): number => (typeof r[k] === 'number' && Number.isSafeInteger(r[k]) ? (r[k] as number) : 0);
-    return { records: n('records'), dropped: n('dropped') };
-  }
-
-  /** @internal */
-  release(): void {
-    const held = this.held ?? [];
-    this.held = undefined;
-    for (const f of held) this.onRecord(f);
-  }
-
-  /** @internal */
-  onRecord(f: Frame): void {
-    if (this.ended) return;
-    if (this.held !== undefined) {
-      // A copy: the frame's payload is a view of the socket's bytes.
-      this.held.push({ ...f, payload: Buffer.from(f.payload) });
-      return;
-    }
-    const drop = f.fields['drop'] as string | undefined;
-    if (drop !== undefined && !DROP_REASONS.has(drop)) throw new RpmsgError('EPROTO', `trace record with unknown drop reason "${drop}"`);
-    const dropped = (f.fields['dropped'] as number | undefined) ?? 0;
-    if (dropped > 0) {
-      this.dropped += dropped;
-      this.emit('drop', dropped);
-    }
-    const r: TraceRecord = recordFromWire(f.fields['link'] as string, f.fields['dir'] as 'h2r' | 'r2h', Buffer.from(f.payload), f.fields['timeUs'] as number);
-    if (drop !== undefined) r.drop = drop as DropReason;
-    this.records++;
-    this.emit('record', r);
-  }
-
-  /** @internal */
-  onEnd(why: RpmsgError): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.emit('end', why);
   }
 }
