@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Region, VIRTIO_CONFIG_S_DRIVER_OK, computeLayout, readRpmsgMemory, vringLayout, writeResourceTable } from '../../src/index.js';
+import { Region, RpmsgBus, SERVICES, VIRTIO_CONFIG_S_DRIVER_OK, attachProcessRemote, computeLayout, readRpmsgMemory, vringLayout, writeResourceTable } from '../../src/index.js';
 import { ShmTracer } from '../../src/trace/shm-tracer.js';
 import type { TraceRecord } from '../../src/trace/record.js';
 import { repoRoot, until } from '../helpers.js';
@@ -47,9 +47,18 @@ describe('shared-memory tracer', () => {
       seen.push(...tracer.poll());
     })();
     await until(() => tracer.stats.polls > 3);
-    const host = run(['host', '--service', 'sample', '--count', '20', '--shm', p.shm, '--socket', p.sock]);
-    assert.equal(await host.exit, 0, host.out());
-    await remote.exit;
+    // The host runs here, not as a third process: the pair's memory stays as it is until the
+    // tracer has read every message (when the host leaves, the remote zeroes its memory for the
+    // next host, and a tracer descheduled on a loaded machine would lose the last messages).
+    const bus = new RpmsgBus();
+    const host = await attachProcessRemote(bus, { shmPath: p.shm, socketPath: p.sock, connectTimeoutMs: 20_000 });
+    const ac = new AbortController();
+    const result = await SERVICES.sample.host!({ bus, link: host.link, log: () => {}, signal: ac.signal, count: 20 });
+    assert.equal(result.passed, true, result.reason);
+    const data = (dir: string): number => seen.filter((r) => r.dir === dir && r.ns === undefined).length;
+    await until(() => data('h2r') >= 20 && data('r2h') >= 20 && seen.some((r) => r.ns?.flags === 1), 20_000);
+    host.close();
+    assert.equal(await remote.exit, 0, remote.out());
     stop = true;
     await polling;
     tracer.close();
