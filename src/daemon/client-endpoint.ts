@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { RpmsgError } from '../errors.js';
 import { EndpointStream, type EndpointStreamOptions, type StreamPort } from '../stream/endpoint-stream.js';
 import { Op } from './protocol.js';
-import type { RpmsgClient } from './client.js';
+import type { ClientPort } from './client-port.js';
 
 /**
  * An endpoint held through the daemon; the message API of `Endpoint`. Events: 'message'
@@ -20,12 +20,12 @@ export class DaemonEndpoint extends EventEmitter {
   readonly addr: number;
   readonly dst: number;
   private readonly mtu: number;
-  private readonly client: RpmsgClient;
+  private readonly client: ClientPort;
   private deadReason: RpmsgError | undefined;
   private streamRef: EndpointStream | undefined;
 
   /** @internal */
-  constructor(client: RpmsgClient, r: Record<string, unknown>) {
+  constructor(client: ClientPort, r: Record<string, unknown>) {
     super();
     this.client = client;
     this.handle = r['ept'] as number;

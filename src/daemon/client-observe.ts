@@ -8,7 +8,7 @@ import { RpmsgError } from '../errors.js';
 import { recordFromWire, type TraceRecord } from '../trace/record.js';
 import type { DropReason } from '../rpmsg/diagnostics.js';
 import type { Frame } from './protocol.js';
-import type { RpmsgClient } from './client.js';
+import type { ClientPort } from './client-port.js';
 
 const DROP_REASONS = new Set<string>(['no-endpoint', 'invalid-length', 'unusable-buffer']);
 
@@ -21,13 +21,13 @@ export class DaemonTrace extends EventEmitter {
   /** Records received, and reported dropped by the daemon. */
   records = 0;
   dropped = 0;
-  private readonly client: RpmsgClient;
+  private readonly client: ClientPort;
   private ended = false;
   /** Frames received before the caller could listen (until release()). */
   private held: Frame[] | undefined = [];
 
   /** @internal */
-  constructor(client: RpmsgClient) {
+  constructor(client: ClientPort) {
     super();
     this.client = client;
   }

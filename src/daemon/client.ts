@@ -24,6 +24,7 @@ import { FrameDecoder, Op, PROTOCOL_VERSION, encodeFrame, type Frame, type OpCod
 import { defaultSocketPath } from './socket-path.js';
 import { DaemonEndpoint } from './client-endpoint.js';
 import { DaemonTrace } from './client-observe.js';
+import type { ClientPort } from './client-port.js';
 
 export { DaemonEndpoint, DaemonTrace };
 
@@ -79,7 +80,7 @@ function remoteError(fields: Record<string, unknown>): RpmsgError {
   );
 }
 
-export class RpmsgClient extends EventEmitter {
+export class RpmsgClient extends EventEmitter implements ClientPort {
   readonly socketPath: string;
   info!: SessionInfo;
   private readonly socket: Socket;
