@@ -147,9 +147,11 @@ describe('daemon STATS and TRACE', () => {
       assert.equal(stop.fields['records'], records.length);
       assert.equal((stop.fields['records'] as number) + (stop.fields['dropped'] as number), 2 * sent);
       assert.equal(stop.fields['dropped'], rig.daemon.counters.traceDropped);
-      // every drop was reported on a later record (the marker's echo is the last record)
+      // Drops ride on the next record that gets through; those after the last one are only in
+      // TRACE_STOP's totals (above). Records carry counts, never more than were dropped.
       const reported = records.reduce((a, f) => a + ((f.fields['dropped'] as number | undefined) ?? 0), 0);
-      assert.equal(reported, stop.fields['dropped']);
+      assert.ok(reported > 0, 'no record carried the count of the records dropped before it');
+      assert.ok(reported <= (stop.fields['dropped'] as number), `records report ${reported} drops, the daemon counted ${String(stop.fields['dropped'])}`);
       ept.destroy();
       s.destroy();
     } finally {
